@@ -1,0 +1,36 @@
+// A weight matrix as stored in the mapped file: [rows x cols] row-major, any storage type.
+// Nothing is copied; the float32 path dequantizes row chunks on the fly.
+#pragma once
+#include <cstdint>
+
+#include "quant/dtype.h"
+
+namespace dsinfer {
+
+struct Matrix {
+  DType type = DType::F32;
+  int64_t rows = 0, cols = 0;
+  const uint8_t* data = nullptr;   // row 0 of the whole stored tensor
+  const uint8_t* scale = nullptr;  // F8_E4M3: float32 scale_inv [ceil(R/128) x scale_cols], R the stored rows
+  int64_t scale_cols = 0;
+  int64_t row_offset = 0;  // first stored row of this view (sub-views keep block-scale indexing right)
+
+  bool empty() const { return data == nullptr; }
+  Matrix row_slice(int64_t r0, int64_t n) const {
+    Matrix m = *this;
+    m.row_offset += r0;
+    m.rows = n;
+    return m;
+  }
+};
+
+// out[0..n) = columns [c0, c0+n) of row r, as float32.
+void dequant_row_chunk(const Matrix& w, int64_t r, int64_t c0, int64_t n, float* out) noexcept;
+inline void dequant_row(const Matrix& w, int64_t r, float* out) noexcept { dequant_row_chunk(w, r, 0, w.cols, out); }
+
+// Y[t][0..rows) = W . X[t][0..cols) for t < T (float32 reference, OpenMP over rows).
+void matmul_ref(const Matrix& w, const float* x, int64_t T, float* y);
+// y[0..cols) = W^T . x[0..rows)  (used for the absorbed key projection of kv_b).
+void matvec_t_ref(const Matrix& w, const float* x, float* y);
+
+}  // namespace dsinfer

@@ -1,0 +1,48 @@
+#include "quant/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "quant/error.h"
+
+namespace dsinfer {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) fail(path_, std::string("cannot create output: ") + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) {
+    std::fclose(f_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  if (!f_) fail(path_, "write after commit");
+  if (n && std::fwrite(data, 1, n, f_) != n) fail(path_, std::string("write failed: ") + std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  if (!f_) fail(path_, "committed twice");
+  bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
+  int e = errno;
+  ok = (std::fclose(f_) == 0) && ok;
+  f_ = nullptr;
+  if (!ok) {
+    std::remove(tmp_.c_str());
+    fail(path_, std::string("write failed: ") + std::strerror(e));
+  }
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    e = errno;
+    std::remove(tmp_.c_str());
+    fail(path_, std::string("cannot rename into place: ") + std::strerror(e));
+  }
+}
+
+}  // namespace dsinfer

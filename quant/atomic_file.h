@@ -1,0 +1,29 @@
+// An output file that appears under its final name only when complete.
+// Writes go to "<path>.tmp.<pid>"; commit() flushes, fsyncs and renames; destruction
+// without commit() removes the temporary, so a failure never leaves a partial file.
+#pragma once
+#include <cstddef>
+#include <cstdio>
+#include <string>
+
+namespace dsinfer {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);  // throws Error naming the file
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t n);
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  void commit();
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return tmp_; }
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+};
+
+}  // namespace dsinfer

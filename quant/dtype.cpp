@@ -1,0 +1,119 @@
+#include "quant/dtype.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace dsinfer {
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::F64: case DType::I64: return 8;
+    case DType::F32: case DType::I32: return 4;
+    case DType::F16: case DType::BF16: case DType::I16: return 2;
+    case DType::F8_E4M3: case DType::I8: case DType::U8: case DType::BOOL: return 1;
+  }
+  return 0;
+}
+
+std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+    case DType::F8_E4M3: return "F8_E4M3";
+    case DType::F64: return "F64";
+    case DType::I64: return "I64";
+    case DType::I32: return "I32";
+    case DType::I16: return "I16";
+    case DType::I8: return "I8";
+    case DType::U8: return "U8";
+    case DType::BOOL: return "BOOL";
+  }
+  return "?";
+}
+
+std::optional<DType> dtype_from_safetensors(std::string_view s) {
+  static constexpr std::array<DType, 11> all = {DType::F32, DType::F16, DType::BF16, DType::F8_E4M3,
+                                                DType::F64, DType::I64, DType::I32, DType::I16,
+                                                DType::I8,  DType::U8,  DType::BOOL};
+  for (DType t : all)
+    if (dtype_name(t) == s) return t;
+  return std::nullopt;
+}
+
+float fp16_to_f32(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  const uint32_t exp = (h >> 10) & 0x1F;
+  const uint32_t man = h & 0x3FF;
+  float mag;
+  if (exp == 0) {
+    mag = std::ldexp(float(man), -24);
+  } else if (exp == 31) {
+    mag = man ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else {
+    uint32_t u = ((exp + 112) << 23) | (man << 13);
+    std::memcpy(&mag, &u, 4);
+  }
+  uint32_t bits;
+  std::memcpy(&bits, &mag, 4);
+  bits |= sign;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t f32_to_fp16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint16_t sign = uint16_t((x >> 16) & 0x8000);
+  const uint32_t ax = x & 0x7FFFFFFF;
+  if (ax > 0x7F800000) return uint16_t(sign | 0x7E00);  // NaN
+  if (ax >= 0x477FF000) return uint16_t(sign | 0x7C00);  // rounds to >= 65520: inf
+  if (ax < 0x38800000) {                                 // below the smallest normal half
+    // Subnormal half: value / 2^-24, rounded to nearest even.
+    float a;
+    std::memcpy(&a, &ax, 4);
+    float scaled = a * 16777216.0f;  // exact: power of two
+    uint32_t q = uint32_t(std::nearbyint(scaled));
+    return uint16_t(sign | q);
+  }
+  uint32_t e = (ax >> 23) - 112;
+  uint32_t m = ax & 0x7FFFFF;
+  uint32_t half = (e << 10) | (m >> 13);
+  const uint32_t rest = m & 0x1FFF;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;
+  return uint16_t(sign | half);
+}
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7FFFFFFF) > 0x7F800000) return uint16_t((x >> 16) | 0x40);
+  x += 0x7FFF + ((x >> 16) & 1);
+  return uint16_t(x >> 16);
+}
+
+namespace {
+struct Fp8Table {
+  std::array<float, 256> v{};
+  Fp8Table() {
+    for (int i = 0; i < 256; ++i) {
+      const int sign = i >> 7, exp = (i >> 3) & 0xF, man = i & 7;
+      float mag;
+      if (exp == 0xF && man == 7)
+        mag = std::numeric_limits<float>::quiet_NaN();
+      else if (exp == 0)
+        mag = std::ldexp(float(man), -9);  // subnormal: man/8 * 2^-6
+      else
+        mag = std::ldexp(1.0f + float(man) / 8.0f, exp - 7);
+      v[size_t(i)] = sign ? -mag : mag;
+    }
+  }
+};
+const Fp8Table kFp8;  // immutable after static initialisation
+}  // namespace
+
+float fp8_e4m3_to_f32(uint8_t v) { return kFp8.v[v]; }
+
+}  // namespace dsinfer

@@ -1,0 +1,16 @@
+// The dsinfer subcommands. Each adds itself to the CLI; its callback throws dsinfer::Error on failure.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsinfer::cli {
+
+void add_logits_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+
+// "3,17,42" -> ids; throws Error naming the option on a malformed list.
+std::vector<int32_t> parse_token_list(const std::string& s, const std::string& option);
+
+}  // namespace dsinfer::cli

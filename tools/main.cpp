@@ -1,0 +1,34 @@
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "quant/error.h"
+#include "tools/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dsinfer: CPU inference for the DeepSeek-V3 family of mixture-of-experts models"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("-t,--threads", threads, "Worker threads (default: all cores)");
+  app.parse_complete_callback([&] {
+    if (threads > 0) omp_set_num_threads(threads);
+  });
+  dsinfer::cli::add_logits_command(app);
+  dsinfer::cli::add_run_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const dsinfer::Error& e) {
+    std::cerr << "dsinfer: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "dsinfer: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dsinfer: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,78 @@
+#include "tests/test_support.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace dsinfer::test {
+
+namespace fs = std::filesystem;
+
+std::string fixtures_dir() {
+  const char* d = std::getenv("DSINFER_FIXTURES");
+  std::string dir = d && *d ? d : DSINFER_FIXTURES_DEFAULT;
+  if (dir.empty() || !fs::is_directory(dir)) {
+    ADD_FAILURE() << "fixtures not found (DSINFER_FIXTURES='" << dir << "'); expected ../shared/fixtures";
+    throw std::runtime_error("no fixtures");
+  }
+  return dir;
+}
+
+std::string fixture(const std::string& rel) { return fixtures_dir() + "/" + rel; }
+
+std::string dsinfer_bin() {
+  const char* b = std::getenv("DSINFER_BIN");
+  return b && *b ? b : DSINFER_BIN_DEFAULT;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "dsinfer-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void copy_dir(const std::string& from, const std::string& to) {
+  fs::create_directories(to);
+  for (const auto& e : fs::directory_iterator(from)) {
+    const fs::path dst = fs::path(to) / e.path().filename();
+    fs::copy_file(e.path(), dst, fs::copy_options::overwrite_existing);
+    fs::permissions(dst, fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream o(path, std::ios::binary | std::ios::trunc);
+  o.write(bytes.data(), std::streamsize(bytes.size()));
+  if (!o) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+CommandResult run_dsinfer(const std::string& args) {
+  TempDir t;
+  const std::string cmd =
+      dsinfer_bin() + " " + args + " >" + t.file("out") + " 2>" + t.file("err") + " </dev/null";
+  const int st = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  r.out = read_file(t.file("out"));
+  r.err = read_file(t.file("err"));
+  return r;
+}
+
+}  // namespace dsinfer::test

@@ -1,0 +1,41 @@
+// Shared helpers of the test suites: fixture paths, scratch directories, running the CLI.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsinfer::test {
+
+// ../shared/fixtures (from DSINFER_FIXTURES); fails the test loudly when absent.
+std::string fixtures_dir();
+std::string fixture(const std::string& rel);  // fixtures_dir() + "/" + rel
+// The dsinfer binary under test (from DSINFER_BIN).
+std::string dsinfer_bin();
+
+// A fresh directory removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Copies a fixture checkpoint directory so a test can damage it.
+void copy_dir(const std::string& from, const std::string& to);
+void write_file(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs the dsinfer binary with `args` (already shell-quoted where needed).
+CommandResult run_dsinfer(const std::string& args);
+
+}  // namespace dsinfer::test

@@ -10,6 +10,8 @@ namespace dsinfer {
 namespace {
 constexpr int64_t kChunk = 256;  // columns dequantized at a time, on the stack
 constexpr int64_t kFp8Block = 128;
+// Below this many multiply-adds a parallel region costs more than it saves.
+constexpr int64_t kParallelWork = 1 << 16;
 
 inline float load_f32(const uint8_t* p) {
   float f;
@@ -52,7 +54,7 @@ void dequant_row_chunk(const Matrix& w, int64_t r, int64_t c0, int64_t n, float*
 
 void matmul_ref(const Matrix& w, const float* x, int64_t T, float* y) {
   const int64_t R = w.rows, C = w.cols;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * C * T > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
     float buf[kChunk];
     for (int64_t t = 0; t < T; ++t) y[t * R + r] = 0.0f;
@@ -67,7 +69,7 @@ void matmul_ref(const Matrix& w, const float* x, int64_t T, float* y) {
 void matvec_t_ref(const Matrix& w, const float* x, float* y) {
   const int64_t R = w.rows, C = w.cols;
   const int64_t nchunks = (C + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * C > kParallelWork)
   for (int64_t ci = 0; ci < nchunks; ++ci) {
     const int64_t c0 = ci * kChunk, n = std::min(kChunk, C - c0);
     float buf[kChunk];

@@ -44,7 +44,7 @@ void mla_attention_ref(const ModelConfig& c, const AttentionWeights& w, const Ro
     for (int64_t s = 0; s < S; ++s)
       for (int64_t i = 0; i < r; ++i) lat[size_t(s * r + i)] = cache.row(layer, s)[i];
     matmul_ref(w.kv_b, lat.data(), S, kv.data());
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (T * H * S * r > (1 << 16))
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd) {
         const int64_t n = pos0 + t + 1;
@@ -66,7 +66,7 @@ void mla_attention_ref(const ModelConfig& c, const AttentionWeights& w, const Ro
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd)
         matvec_t_ref(w.kv_b.row_slice(hd * kvw, dn), q.data() + (t * H + hd) * qk, qlat.data() + (t * H + hd) * r);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (T * H * S * r > (1 << 16))
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd) {
         const int64_t n = pos0 + t + 1;

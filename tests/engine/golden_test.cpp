@@ -48,12 +48,15 @@ class GoldenTest : public ::testing::TestWithParam<Case> {
   // max |a - g| over the whole array, after checking the element count.
   static float max_abs(const std::vector<float>& a, const NpyArray& g, const char* what) {
     EXPECT_EQ(int64_t(a.size()), g.numel()) << what;
-    float m = 0;
+    float m = 0, ref = 0, rel = 0;
     for (size_t i = 0; i < std::min(a.size(), g.f32.size()); ++i) {
       const float d = std::fabs(a[i] - g.f32[i]);
       if (!(d <= m)) m = d;  // NaN propagates as a failure
+      ref = std::max(ref, std::fabs(g.f32[i]));
+      // Relative to the value, with a floor so that near-zero entries do not dominate.
+      rel = std::max(rel, d / std::max(std::fabs(g.f32[i]), 1e-2f));
     }
-    std::printf("[ measured ] %-28s max|diff| = %.3g\n", what, m);
+    std::printf("[ measured ] %-28s max|diff| = %.3g  max|ref| = %.3g  max rel = %.3g\n", what, m, ref, rel);
     return m;
   }
   // Expert ids compared as sets per position; weights matched by expert id.

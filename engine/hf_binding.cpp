@@ -106,7 +106,12 @@ LayerWeights bind_layer(const Binder& b, const ModelConfig& c, int64_t l) {
   }
   a.kv_a = b.matrix(ap + "kv_a_proj_with_mqa.weight", c.latent_dim(), D);
   a.kv_a_norm = b.vec(ap + "kv_a_layernorm.weight", c.kv_lora_rank);
-  a.kv_b = b.matrix(ap + "kv_b_proj.weight", H * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
+  const int64_t per_head = c.qk_nope_head_dim + c.v_head_dim;
+  const Matrix kv_b = b.matrix(ap + "kv_b_proj.weight", H * per_head, c.kv_lora_rank);
+  for (int64_t h = 0; h < H; ++h) {
+    a.w_uk.push_back(kv_b.row_slice(h * per_head, c.qk_nope_head_dim));
+    a.w_uv.push_back(kv_b.row_slice(h * per_head + c.qk_nope_head_dim, c.v_head_dim));
+  }
   a.o = b.matrix(ap + "o_proj.weight", D, H * c.v_head_dim);
 
   lw.is_moe = c.is_moe_layer(l);

@@ -7,6 +7,24 @@
 
 namespace dsinfer {
 
+namespace {
+
+// k [S][nope] = W_UK_h . lat[s] for S latents.
+void latent_to_key(const AttentionWeights& w, int64_t h, const float* lat, int64_t S, float* k) {
+  const Matrix& m = w.w_uk[size_t(h)];
+  if (!w.w_uk_transposed) return matmul_ref(m, lat, S, k);
+  for (int64_t s = 0; s < S; ++s) matvec_t_ref(m, lat + s * m.rows, k + s * m.cols);
+}
+
+// q_lat [kv_lora_rank] = W_UK_h^T . q_nope.
+void query_to_latent(const AttentionWeights& w, int64_t h, const float* q_nope, float* q_lat) {
+  const Matrix& m = w.w_uk[size_t(h)];
+  if (w.w_uk_transposed) return matmul_ref(m, q_nope, 1, q_lat);
+  matvec_t_ref(m, q_nope, q_lat);
+}
+
+}  // namespace
+
 void mla_attention_ref(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, AttnMode mode,
                        LatentCache& cache, int64_t layer, int64_t pos0, const float* h, int64_t T, float* out) {
   const int64_t H = c.num_attention_heads, dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim, dv = c.v_head_dim;
@@ -37,35 +55,35 @@ void mla_attention_ref(const ModelConfig& c, const AttentionWeights& w, const Ro
   }
 
   std::vector<float> o(size_t(T * H * dv));
-  const int64_t kvw = dn + dv;  // kv_b rows per head
   if (mode == AttnMode::Naive) {
     // Decompress every cached latent into per-head keys and values.
-    std::vector<float> lat(size_t(S * r)), kv(size_t(S * H * kvw));
+    std::vector<float> lat(size_t(S * r)), k(size_t(H * S * dn)), v(size_t(H * S * dv));
     for (int64_t s = 0; s < S; ++s)
       for (int64_t i = 0; i < r; ++i) lat[size_t(s * r + i)] = cache.row(layer, s)[i];
-    matmul_ref(w.kv_b, lat.data(), S, kv.data());
+    for (int64_t hd = 0; hd < H; ++hd) {
+      latent_to_key(w, hd, lat.data(), S, k.data() + hd * S * dn);
+      matmul_ref(w.w_uv[size_t(hd)], lat.data(), S, v.data() + hd * S * dv);
+    }
 #pragma omp parallel for collapse(2) schedule(static) if (T * H * S * r > (1 << 16))
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd) {
         const int64_t n = pos0 + t + 1;
         const float* qh = q.data() + (t * H + hd) * qk;
         std::vector<float> p(static_cast<size_t>(n));
-        for (int64_t s = 0; s < n; ++s) {
-          const float* k = kv.data() + (s * H + hd) * kvw;
-          p[size_t(s)] = scale * (simd::dot_f32(qh, k, size_t(dn)) +
+        for (int64_t s = 0; s < n; ++s)
+          p[size_t(s)] = scale * (simd::dot_f32(qh, k.data() + (hd * S + s) * dn, size_t(dn)) +
                                   simd::dot_f32(qh + dn, cache.row(layer, s) + r, size_t(dr)));
-        }
         softmax_inplace(p.data(), n);
         float* oh = o.data() + (t * H + hd) * dv;
         for (int64_t i = 0; i < dv; ++i) oh[i] = 0.0f;
-        for (int64_t s = 0; s < n; ++s) simd::axpy_f32(p[size_t(s)], kv.data() + (s * H + hd) * kvw + dn, oh, size_t(dv));
+        for (int64_t s = 0; s < n; ++s) simd::axpy_f32(p[size_t(s)], v.data() + (hd * S + s) * dv, oh, size_t(dv));
       }
   } else {
     // Absorbed: fold W_UK into the query and W_UV after the weighted sum of latents.
     std::vector<float> qlat(size_t(T * H * r)), olat(size_t(H * T * r));
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd)
-        matvec_t_ref(w.kv_b.row_slice(hd * kvw, dn), q.data() + (t * H + hd) * qk, qlat.data() + (t * H + hd) * r);
+        query_to_latent(w, hd, q.data() + (t * H + hd) * qk, qlat.data() + (t * H + hd) * r);
 #pragma omp parallel for collapse(2) schedule(static) if (T * H * S * r > (1 << 16))
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hd = 0; hd < H; ++hd) {
@@ -84,7 +102,7 @@ void mla_attention_ref(const ModelConfig& c, const AttentionWeights& w, const Ro
       }
     std::vector<float> oh(size_t(T * dv));
     for (int64_t hd = 0; hd < H; ++hd) {
-      matmul_ref(w.kv_b.row_slice(hd * kvw + dn, dv), olat.data() + hd * T * r, T, oh.data());
+      matmul_ref(w.w_uv[size_t(hd)], olat.data() + hd * T * r, T, oh.data());
       for (int64_t t = 0; t < T; ++t)
         for (int64_t i = 0; i < dv; ++i) o[size_t((t * H + hd) * dv + i)] = oh[size_t(t * dv + i)];
     }

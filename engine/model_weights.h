@@ -13,8 +13,12 @@ struct AttentionWeights {
   Matrix q;                     // without it
   Matrix kv_a;                  // [kv_lora_rank + rope, hidden]
   std::vector<float> kv_a_norm;
-  Matrix kv_b;  // [H * (nope + v), kv_lora_rank]: per head the k_nope rows, then the v rows
-  Matrix o;     // [hidden, H * v]
+  // Per head h: W_UK_h maps the latent to k_nope ([nope x kv_lora_rank]), W_UV_h maps it to
+  // v ([v x kv_lora_rank]). Hugging Face files (and older GGUF files) keep both inside kv_b;
+  // llama.cpp's MLA layout stores W_UK_h transposed ([kv_lora_rank x nope], attn_k_b).
+  std::vector<Matrix> w_uk, w_uv;
+  bool w_uk_transposed = false;
+  Matrix o;  // [hidden, H * v]
 };
 
 struct FfnWeights {

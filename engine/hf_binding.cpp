@@ -57,16 +57,21 @@ class Binder {
     return m;
   }
 
-  std::vector<float> vec(const std::string& name, int64_t n) const {
+  Matrix matrix_1d(const std::string& name, int64_t n) const {
     const StTensor& t = get(name);
     check_shape(t, {n});
+    if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16)
+      fail(*t.file, "tensor '" + name + "' must be F32, F16 or BF16, not " + std::string(dtype_name(t.dtype)));
     Matrix m;
     m.type = t.dtype;
     m.rows = 1;
     m.cols = n;
     m.data = t.data;
-    if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16)
-      fail(*t.file, "tensor '" + name + "' must be F32, F16 or BF16, not " + std::string(dtype_name(t.dtype)));
+    return m;
+  }
+
+  std::vector<float> vec(const std::string& name, int64_t n) const {
+    const Matrix m = matrix_1d(name, n);
     std::vector<float> v(static_cast<size_t>(n));
     dequant_row(m, 0, v.data());
     return v;
@@ -133,6 +138,14 @@ LayerWeights bind_layer(const Binder& b, const ModelConfig& c, int64_t l) {
 }
 
 }  // namespace
+
+Matrix hf_tensor_matrix(const SafetensorsCheckpoint& ckpt, const std::string& name) {
+  Binder b(ckpt);
+  const StTensor& t = b.get(name);
+  if (t.shape.size() == 1) return b.matrix_1d(name, t.shape[0]);
+  if (t.shape.size() != 2) fail(*t.file, "tensor '" + name + "' has " + std::to_string(t.shape.size()) + " dimensions; expected 1 or 2");
+  return b.matrix(name, t.shape[0], t.shape[1]);
+}
 
 ModelWeights bind_hf_checkpoint(const SafetensorsCheckpoint& ckpt, const ModelConfig& c) {
   Binder b(ckpt);

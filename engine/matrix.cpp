@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "quant/blocks.h"
 #include "simd/vec_ref.h"
 
 namespace dsinfer {
@@ -27,9 +28,14 @@ inline uint16_t load_u16(const uint8_t* p) {
 
 void dequant_row_chunk(const Matrix& w, int64_t r, int64_t c0, int64_t n, float* out) noexcept {
   const int64_t row = w.row_offset + r;
-  const size_t esz = dtype_size(w.type);
-  const uint8_t* p = w.data + (size_t(row) * size_t(w.cols) + size_t(c0)) * esz;
+  const uint8_t* p = w.data + size_t(row) * dtype_row_bytes(w.type, w.cols) + dtype_row_bytes(w.type, c0);
   switch (w.type) {
+    case DType::Q8_0:  // c0 is a multiple of the chunk, so of the block
+      dequantize_row_q8_0(reinterpret_cast<const BlockQ8_0*>(p), out, n);
+      break;
+    case DType::Q4_0:
+      dequantize_row_q4_0(reinterpret_cast<const BlockQ4_0*>(p), out, n);
+      break;
     case DType::F32:
       std::memcpy(out, p, size_t(n) * 4);
       break;

@@ -1,6 +1,7 @@
 #include "engine/model_config.h"
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "quant/error.h"
@@ -97,9 +98,14 @@ void ModelConfig::validate(const std::string& where) const {
 ModelConfig load_hf_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) fail(path, "cannot read config.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_hf_config(text, path);
+}
+
+ModelConfig parse_hf_config(const std::string& text, const std::string& path) {
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     fail(path, std::string("not valid JSON: ") + e.what());
   }

@@ -53,5 +53,7 @@ struct ModelConfig {
 
 // Parses config.json (model_type deepseek_v2 or deepseek_v3); throws Error naming the file and field.
 ModelConfig load_hf_config(const std::string& path);
+// The same from the text of a config.json; `where` names it in errors.
+ModelConfig parse_hf_config(const std::string& json_text, const std::string& where);
 
 }  // namespace dsinfer

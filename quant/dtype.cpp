@@ -12,8 +12,17 @@ size_t dtype_size(DType t) {
     case DType::F32: case DType::I32: return 4;
     case DType::F16: case DType::BF16: case DType::I16: return 2;
     case DType::F8_E4M3: case DType::I8: case DType::U8: case DType::BOOL: return 1;
+    case DType::Q8_0: case DType::Q4_0: return 0;
   }
   return 0;
+}
+
+bool dtype_is_block(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+
+size_t dtype_row_bytes(DType t, int64_t n) {
+  if (t == DType::Q8_0) return size_t(n / 32) * 34;
+  if (t == DType::Q4_0) return size_t(n / 32) * 18;
+  return size_t(n) * dtype_size(t);
 }
 
 std::string_view dtype_name(DType t) {
@@ -29,6 +38,8 @@ std::string_view dtype_name(DType t) {
     case DType::I8: return "I8";
     case DType::U8: return "U8";
     case DType::BOOL: return "BOOL";
+    case DType::Q8_0: return "Q8_0";
+    case DType::Q4_0: return "Q4_0";
   }
   return "?";
 }

@@ -27,4 +27,8 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Tells the kernel the pages wholly inside [p, p+n) of a read-only mapping are not needed
+// again, so a single pass over a file larger than RAM does not grow the resident set.
+void release_pages(const void* p, size_t n) noexcept;
+
 }  // namespace dsinfer

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   });
   dsinfer::cli::add_logits_command(app);
   dsinfer::cli::add_run_command(app);
+  dsinfer::cli::add_tokenize_command(app);
+  dsinfer::cli::add_quantize_command(app);
+  dsinfer::cli::add_inspect_command(app);
+  dsinfer::cli::add_synth_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,98 @@
+// `dsinfer synth`: a random-weight model of a real shape, in GGUF.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/model_config.h"
+#include "engine/tokenizer/tokenizer_json.h"
+#include "quant/error.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+#include "tools/quantize/conversion_plan.h"
+#include "tools/synth/synthetic_weights.h"
+
+namespace dsinfer::cli {
+
+namespace {
+
+const std::vector<std::pair<const char*, const char*>> kPresets = {
+#include "model_presets.inc"
+};
+
+struct SynthCmdOptions {
+  std::string preset, out, type, tokenizer;
+  int64_t layers = 0, experts = 0, vocab = 0;
+  uint64_t seed = 1;
+  bool no_mtp = false, quiet = false;
+};
+
+void run_synth(const SynthCmdOptions& o) {
+  const char* json = nullptr;
+  std::string names;
+  for (const auto& [name, text] : kPresets) {
+    names += std::string(names.empty() ? "" : ", ") + name;
+    if (o.preset == name) json = text;
+  }
+  if (!json) fail("--preset", "'" + o.preset + "' is not a preset (" + names + ")");
+  ModelConfig c = parse_hf_config(json, "preset " + o.preset);
+  if (o.layers > 0) {
+    c.num_hidden_layers = o.layers;
+    c.first_k_dense_replace = std::min(c.first_k_dense_replace, std::max<int64_t>(o.layers - 1, 0));
+  }
+  if (o.experts > 0) {
+    c.n_routed_experts = o.experts;
+    if (c.n_routed_experts % c.n_group) c.n_group = c.topk_group = 1;
+    c.num_experts_per_tok = std::min(c.num_experts_per_tok, c.n_routed_experts);
+  }
+  if (o.vocab > 0) c.vocab_size = o.vocab;
+  if (!o.tokenizer.empty()) {
+    // The embedding must cover the tokenizer; round up to a multiple of 256 as releases do.
+    const int64_t n = int64_t(load_tokenizer_spec(o.tokenizer).tokens.size());
+    if (n > c.vocab_size) c.vocab_size = (n + 255) / 256 * 256;
+  }
+  c.validate("preset " + o.preset);
+  QuantRecipe recipe;
+  if (!o.type.empty() && o.type != "mix") {
+    recipe.has_base = true;
+    recipe.base = parse_quant_type(o.type, "--type");
+  }
+  const ConversionPlan plan = plan_layout(c, recipe, !o.no_mtp);
+  SynthOptions so;
+  so.out_path = o.out;
+  so.model_name = "synthetic " + o.preset;
+  so.tokenizer_dir = o.tokenizer;
+  so.seed = o.seed;
+  so.progress = !o.quiet;
+  if (!o.quiet)
+    std::cerr << "synth: preset " << o.preset << ", " << c.num_hidden_layers << " layers, " << c.n_routed_experts
+              << " experts, " << plan.tensors.size() << " tensors, " << format_bytes(double(plan.out_bytes)) << " ("
+              << recipe.describe() << ")\n";
+  const ConvertStats st = write_synthetic_model(plan, so);
+  if (!o.quiet)
+    std::cerr << "wrote " << o.out << ": " << format_bytes(double(st.out_bytes)) << " in " << format_seconds(st.seconds)
+              << " (" << format_bytes(double(st.out_bytes) / std::max(st.seconds, 1e-9)) << "/s)\n";
+}
+
+}  // namespace
+
+void add_synth_command(CLI::App& app) {
+  auto o = std::make_shared<SynthCmdOptions>();
+  CLI::App* sub = app.add_subcommand("synth", "Write a random-weight model of a real shape (benchmarks, sizing hardware)");
+  sub->add_option("--preset", o->preset, "v3, v2-lite, moonlight, kimi-k2 or tiny (models/presets)")->required();
+  sub->add_option("-o,--out", o->out, "Output GGUF file")->required();
+  sub->add_option("--layers", o->layers, "Override the number of layers");
+  sub->add_option("--experts", o->experts, "Override the number of routed experts");
+  sub->add_option("--vocab", o->vocab, "Override the vocabulary size (small files for quick tests)");
+  sub->add_option("--type", o->type, "q4_0, q8_0, bf16, f16, f32 for every matrix, or mix (default: experts Q4_0, rest Q8_0)");
+  sub->add_option("--tokenizer", o->tokenizer, "Directory with tokenizer.json to embed");
+  sub->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  sub->add_flag("--no-mtp", o->no_mtp, "Leave out the MTP layer");
+  sub->add_flag("--quiet", o->quiet, "No progress on stderr");
+  sub->callback([o] { run_synth(*o); });
+}
+
+}  // namespace dsinfer::cli

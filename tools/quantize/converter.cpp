@@ -109,17 +109,21 @@ class TensorStreamer {
   }
 
  private:
-  static constexpr int64_t kBlockFloats = 1 << 20;  // rows converted per step: ~4 MB of floats
+  static constexpr int64_t kBlockFloats = 1 << 20;  // rows converted per step: ~4 MB of floats,
+                                                    // so memory never grows with the tensor
 
-  void rows(const Matrix& m, int64_t r0, int64_t n, GgmlType type) {
+  // `mapped`: m's rows live in the checkpoint mapping, and are dropped from memory once read.
+  void rows(const Matrix& m, int64_t r0, int64_t n, GgmlType type, bool mapped = true) {
     const int64_t step = std::max<int64_t>(1, kBlockFloats / m.cols);
     const size_t rb = ggml_row_size(type, uint64_t(m.cols));
+    const size_t src_rb = dtype_row_bytes(m.type, m.cols);
     for (int64_t r = r0; r < r0 + n; r += step) {
       const int64_t k = std::min(step, r0 + n - r);
       tmp_.resize(size_t(k * m.cols));
       out_.resize(size_t(k) * rb);
       convert_rows(m, r, k, type, search_, tmp_.data(), out_.data());
       w_.append(out_.data(), out_.size());
+      if (mapped) release_pages(m.data + size_t(m.row_offset + r) * src_rb, size_t(k) * src_rb);
       guard_.check(w_.path());
     }
   }
@@ -138,7 +142,7 @@ class TensorStreamer {
       f.rows = r;
       f.cols = dn;
       f.data = reinterpret_cast<const uint8_t*>(tr.data());
-      rows(f, 0, r, t.type);
+      rows(f, 0, r, t.type, false);
     }
     done(t.sources[0]);
   }

@@ -13,6 +13,7 @@ void add_tokenize_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
 
 // "3,17,42" -> ids; throws Error naming the option on a malformed list.
 std::vector<int32_t> parse_token_list(const std::string& s, const std::string& option);

@@ -10,5 +10,7 @@ namespace dsinfer {
 
 // nullptr when the model carries none; throws Error on a malformed one.
 std::unique_ptr<Tokenizer> open_model_tokenizer(const Model& m);
+// A GGUF file's embedded tokenizer, or a tokenizer directory / tokenizer.json; throws Error.
+std::unique_ptr<Tokenizer> open_tokenizer_any(const std::string& path);
 
 }  // namespace dsinfer

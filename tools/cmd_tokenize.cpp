@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "engine/tokenizer/tokenizer_json.h"
 #include "engine/tokenizer/utf8.h"
@@ -84,7 +85,7 @@ void run_tokenize(const TokenizeOptions& o) {
   const std::string input = o.file_opt->count() ? read_input(o.file) : o.text;
   if (o.detok) {
     const std::vector<int32_t> ids = parse_ids(input, where);
-    std::cout << open_tokenizer(o.tokenizer)->decode(ids, o.no_special) << std::flush;
+    std::cout << open_tokenizer_any(o.tokenizer)->decode(ids, o.no_special) << std::flush;
     return;
   }
   if (o.chat_opt->count()) {
@@ -94,7 +95,7 @@ void run_tokenize(const TokenizeOptions& o) {
       f = chat_format_from_name(o.chat_format);
       if (!f) fail("--chat-format", "unknown format '" + o.chat_format + "' (known: " + chat_format_names() + ")");
     }
-    const auto tok = open_tokenizer(o.tokenizer);
+    const auto tok = open_tokenizer_any(o.tokenizer);
     if (!f) {
       if (tok->chat_template().empty())
         fail(o.tokenizer, "has no chat template; choose a format with --chat-format (" + chat_format_names() + ")");
@@ -118,7 +119,7 @@ void run_tokenize(const TokenizeOptions& o) {
   EncodeOptions eo;
   eo.parse_special = !o.no_special;
   eo.add_bos = o.bos;
-  print_ids(open_tokenizer(o.tokenizer)->encode(input, eo));
+  print_ids(open_tokenizer_any(o.tokenizer)->encode(input, eo));
 }
 
 }  // namespace
@@ -126,7 +127,7 @@ void run_tokenize(const TokenizeOptions& o) {
 void add_tokenize_command(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* sub = app.add_subcommand("tokenize", "Text to token ids (JSON), or ids to text with --detok");
-  sub->add_option("tokenizer", o->tokenizer, "Model or tokenizer directory (tokenizer.json), or a tokenizer.json")
+  sub->add_option("tokenizer", o->tokenizer, "Model or tokenizer directory (tokenizer.json), a tokenizer.json, or a GGUF file")
       ->required();
   o->text_opt = sub->add_option("--text", o->text, "The text (with --detok: ids, e.g. 1,2,3)");
   o->file_opt = sub->add_option("--file", o->file, "Read the text (or the ids) from this file");
@@ -138,8 +139,8 @@ void add_tokenize_command(CLI::App& app) {
                 "control tokens are left out");
   sub->add_flag("--detok", o->detok, "Decode token ids to text");
   sub->add_flag("--bos", o->bos, "Start with the BOS token");
-  sub->add_option("--chat-format", o->chat_format, "Override the format recognised from the chat template: " +
-                                                       chat_format_names());
+  sub->add_option("--chat-format", o->chat_format,
+                  "Override the format recognised from the chat template: " + chat_format_names());
   sub->add_flag("--no-generation-prompt", o->no_generation_prompt, "With --chat: do not open an assistant reply");
   sub->add_flag("--thinking", o->thinking, "With --chat, deepseek-v3.1: reply in thinking mode");
   sub->add_flag("--render", o->render, "With --chat: print the rendered text instead of ids");

@@ -6,8 +6,8 @@ namespace dsinfer {
 
 namespace {
 
-constexpr std::string_view kUser = "<\xEF\xBD\x9CUser\xEF\xBD\x9C>";            // <｜User｜>
-constexpr std::string_view kAssistant = "<\xEF\xBD\x9C" "Assistant\xEF\xBD\x9C>";  // <｜Assistant｜>
+constexpr std::string_view kUser = "<｜User｜>";  // fullwidth bars U+FF5C
+constexpr std::string_view kAssistant = "<｜Assistant｜>";
 
 struct Named {
   ChatFormat format;

@@ -29,4 +29,9 @@ TokenizerSpec spec_from_gguf(const GgufVocab& v, const std::string& where);
 // The pre-tokenizer pipeline behind a tokenizer.ggml.pre name; nullopt for unknown names.
 std::optional<std::vector<PreTokenizerStep>> gguf_pre_tokenizer(std::string_view name);
 
+// The other way, for writing GGUF: the name of the known pipeline that `steps` (from a
+// tokenizer.json) is. Identical spelling, or else identical splitting of a probe text that
+// tells the known pipelines apart (as llama.cpp's converter recognises them by their output).
+std::optional<std::string> gguf_pre_tokenizer_name(const std::vector<PreTokenizerStep>& steps);
+
 }  // namespace dsinfer

@@ -25,8 +25,7 @@ void find_all(const Regex& re, std::string_view text, RegexScratch& rs, std::vec
   }
 }
 
-Normalizer::Normalizer(const std::vector<NormalizerStep>& steps, const std::string& where)
-    : space_("\\s", where) {
+Normalizer::Normalizer(const std::vector<NormalizerStep>& steps, const std::string& where) : space_("\\s", where) {
   for (const NormalizerStep& st : steps) {
     Step s{st, std::nullopt};
     if (st.kind == NormalizerStep::Kind::Replace) s.re.emplace(st.pattern, where + ": normalizer Replace", st.literal);

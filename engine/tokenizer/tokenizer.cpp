@@ -20,7 +20,8 @@ const std::string& checked_source(const TokenizerSpec& s) {
   if (!s.types.empty() && s.types.size() != s.tokens.size())
     fail(where, std::to_string(s.types.size()) + " token types for " + std::to_string(s.tokens.size()) + " tokens");
   for (const auto& [id, flags] : s.added_flags)
-    if (id < 0 || size_t(id) >= s.tokens.size()) fail(where, "added token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || size_t(id) >= s.tokens.size())
+      fail(where, "added token id " + std::to_string(id) + " is out of range");
   for (int32_t id : {s.bos_id, s.eos_id})
     if (id < -1 || (id >= 0 && size_t(id) >= s.tokens.size()))
       fail(where, "special token id " + std::to_string(id) + " is outside the vocabulary");
@@ -54,8 +55,8 @@ struct Tokenizer::Work final : PieceSink {
   PreTokenizerScratch ps;
   BpeScratch bs;
   std::vector<AddedTokenMatch> matches;
-  std::string run;           // plain text waiting for the pre-tokenizer
-  bool run_special = true;   // every part that fed `run` allows control tokens
+  std::string run;          // plain text waiting for the pre-tokenizer
+  bool run_special = true;  // every part that fed `run` allows control tokens
   std::string normalized;
   // Pre-tokens seen earlier in this call and their ids: words repeat, and merging is the costly
   // part. Short pieces only, and a bounded number, so memory stays small on any input.
@@ -121,7 +122,8 @@ Tokenizer::Tokenizer(const TokenizerSpec& spec)
   by_text_ = TokenIndex(n);
   for (int pass = 0; pass < 2; ++pass)
     for (size_t id = 0; id < n; ++id)
-      if (types_[id] != TokenType::Unused && is_added(types_[id]) == (pass == 0)) by_text_.add(spec.tokens[id], int32_t(id));
+      if (types_[id] != TokenType::Unused && is_added(types_[id]) == (pass == 0))
+        by_text_.add(spec.tokens[id], int32_t(id));
 
   std::array<int32_t, 256> byte_ids;
   for (int b = 0; b < 256; ++b) {
@@ -165,8 +167,8 @@ Tokenizer::Tokenizer(const TokenizerSpec& spec)
 
 void Tokenizer::check_id(int32_t id) const {
   if (id < 0 || id >= n_tokens())
-    fail(source_, "token id " + std::to_string(id) + " is outside the vocabulary (" + std::to_string(n_tokens()) +
-                      " tokens)");
+    fail(source_,
+         "token id " + std::to_string(id) + " is outside the vocabulary (" + std::to_string(n_tokens()) + " tokens)");
 }
 
 TokenType Tokenizer::token_type(int32_t id) const {
@@ -257,7 +259,8 @@ std::vector<int32_t> Tokenizer::encode(std::span<const TextPart> parts, bool add
   bool merged_special = false, have = false;
   for (const TextPart& p : parts) {
     const size_t bad = utf8::invalid_at(p.text);
-    if (bad != std::string_view::npos) fail("tokenize", "the text is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    if (bad != std::string_view::npos)
+      fail("tokenize", "the text is not valid UTF-8 (byte " + std::to_string(bad) + ")");
     // Neighbours with the same permission are one text, so a token may span them.
     if (have && p.special == merged_special) {
       merged.append(p.text);

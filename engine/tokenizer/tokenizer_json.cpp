@@ -162,7 +162,8 @@ bool read_pre_tokenizer(const json& j, const Ctx& c, std::vector<PreTokenizerSte
   } else if (t == "WhitespaceSplit") {
     out.push_back(split_step("\\s", SplitBehavior::Removed));
   } else if (t == "Punctuation") {
-    const SplitBehavior b = c.opt(j, "behavior") ? behavior_of(c.str(j, "behavior", in), c, in) : SplitBehavior::Isolated;
+    const SplitBehavior b =
+        c.opt(j, "behavior") ? behavior_of(c.str(j, "behavior", in), c, in) : SplitBehavior::Isolated;
     out.push_back(split_step(kPunctuationPattern, b));
   } else if (t == "CharDelimiterSplit") {
     out.push_back(split_step(c.str(j, "delimiter", in), SplitBehavior::Removed, false, /*literal=*/true));
@@ -187,9 +188,12 @@ bool decoder_is_byte_level(const json& j, const Ctx& c) {
 // The id of a token given by its text, or an AddedToken object {"content": ...}.
 int32_t token_id_of(const json& v, const TokenizerSpec& spec) {
   std::string text;
-  if (v.is_string()) text = v.get<std::string>();
-  else if (v.is_object() && v.contains("content") && v["content"].is_string()) text = v["content"].get<std::string>();
-  else return -1;
+  if (v.is_string())
+    text = v.get<std::string>();
+  else if (v.is_object() && v.contains("content") && v["content"].is_string())
+    text = v["content"].get<std::string>();
+  else
+    return -1;
   int32_t found = -1;
   for (size_t id = 0; id < spec.tokens.size(); ++id)
     if (spec.tokens[id] == text) {
@@ -199,7 +203,6 @@ int32_t token_id_of(const json& v, const TokenizerSpec& spec) {
     }
   return found;
 }
-
 
 // tokenizer.json is mostly model.vocab (~130k entries) and model.merges: those stream straight
 // into vectors through the SAX interface, and only the small rest becomes a DOM. (A DOM of the
@@ -341,7 +344,7 @@ bool looks_like_control_token(std::string_view t) {
     return t.size() >= open.size() + close.size() && t.substr(0, open.size()) == open &&
            t.substr(t.size() - close.size()) == close;
   };
-  return wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>");  // also fullwidth "<｜...｜>"
+  return wrapped("<|", "|>") || wrapped("<｜", "｜>");  // ASCII or fullwidth (U+FF5C) bars
 }
 
 TokenizerSpec parse_tokenizer_json(std::string_view json_text, const std::string& where) {
@@ -394,7 +397,8 @@ TokenizerSpec parse_tokenizer_json(std::string_view json_text, const std::string
   spec.types.assign(size_t(n), TokenType::Unused);
   for (auto& [text, id] : r.vocab) {
     const auto i = size_t(id);
-    if (spec.types[i] != TokenType::Unused) c.bad("model: token id " + std::to_string(i) + " is used twice in the vocabulary");
+    if (spec.types[i] != TokenType::Unused)
+      c.bad("model: token id " + std::to_string(i) + " is used twice in the vocabulary");
     spec.tokens[i] = std::move(text);
     spec.types[i] = TokenType::Normal;
   }

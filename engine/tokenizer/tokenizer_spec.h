@@ -10,7 +10,15 @@
 namespace dsinfer {
 
 // llama.cpp's numbering, as stored in GGUF tokenizer.ggml.token_type.
-enum class TokenType : int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+enum class TokenType : int32_t {
+  Undefined = 0,
+  Normal = 1,
+  Unknown = 2,
+  Control = 3,
+  UserDefined = 4,
+  Unused = 5,
+  Byte = 6
+};
 
 // Hugging Face's matching flags of an added token (Control or UserDefined type).
 struct AddedTokenFlags {
@@ -26,9 +34,9 @@ enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext
 struct NormalizerStep {
   enum class Kind { Replace, Prepend, Strip };
   Kind kind = Kind::Replace;
-  std::string pattern;  // Replace: what to find
-  bool literal = true;  // Replace: pattern is plain text (else a regex)
-  std::string content;  // Replace: the replacement; Prepend: the prefix
+  std::string pattern;               // Replace: what to find
+  bool literal = true;               // Replace: pattern is plain text (else a regex)
+  std::string content;               // Replace: the replacement; Prepend: the prefix
   bool left = false, right = false;  // Strip: which ends lose their whitespace
 };
 

@@ -22,7 +22,7 @@ class Utf8Stream {
 
   char held_[4] = {};
   uint8_t n_held_ = 0;
-  uint8_t need_ = 0;             // continuation bytes still missing
+  uint8_t need_ = 0;               // continuation bytes still missing
   uint8_t lo_ = 0x80, hi_ = 0xBF;  // range of the next continuation byte
 };
 

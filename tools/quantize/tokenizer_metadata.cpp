@@ -10,23 +10,11 @@ namespace dsinfer::cli {
 
 namespace {
 
-bool same_pipeline(const std::vector<PreTokenizerStep>& a, const std::vector<PreTokenizerStep>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].kind != b[i].kind || a[i].pattern != b[i].pattern || a[i].literal != b[i].literal ||
-        a[i].behavior != b[i].behavior || a[i].invert != b[i].invert)
-      return false;
-  return true;
-}
-
-// GGUF names the pre-tokenizer; pick the known name whose pipeline is the file's.
+// GGUF names the pre-tokenizer; the file's pipeline must be one GGUF can name.
 std::string pre_tokenizer_name(const TokenizerSpec& s, const ModelConfig& c) {
-  for (const char* name : {"deepseek-v3", "deepseek-llm"}) {
-    const auto p = gguf_pre_tokenizer(name);
-    if (p && same_pipeline(*p, s.pre_tokenizer)) return name;
-  }
-  fail(s.source, std::string("pre-tokenizer matches no pipeline GGUF can name (known: deepseek-v3, deepseek-llm); ") +
-                     "model_type " + c.model_type);
+  if (auto name = gguf_pre_tokenizer_name(s.pre_tokenizer)) return *name;
+  fail(s.source, "pre-tokenizer matches no pipeline GGUF can name (known: deepseek-v3, deepseek-llm, "
+                 "deepseek-coder); model_type " + c.model_type);
 }
 
 }  // namespace

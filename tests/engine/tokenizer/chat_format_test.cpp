@@ -89,9 +89,9 @@ TEST(ChatFormat, V2MultiTurnWithSystem) {
 TEST(ChatFormat, V3JoinsSystemPromptsAndKeepsReasoning) {
   const std::vector<ChatMessage> m = {{"system", "A"}, {"user", "q"}, {"system", "B"}};
   EXPECT_EQ(render_chat(ChatFormat::DeepSeekV3, m, "<B>", "<E>").text(), "<B>A\n\nB" + kUser + "q" + kAssistant);
-  EXPECT_EQ(render_chat(ChatFormat::DeepSeekV3, kReasoningChat, "<B>", "<E>").text(),
-            "<B>" + kUser + "1+1?" + kAssistant + "<think>\nadd them\n</think>\n\n2<E>" + kUser + "and 2+2?" +
-                kAssistant);
+  EXPECT_EQ(
+      render_chat(ChatFormat::DeepSeekV3, kReasoningChat, "<B>", "<E>").text(),
+      "<B>" + kUser + "1+1?" + kAssistant + "<think>\nadd them\n</think>\n\n2<E>" + kUser + "and 2+2?" + kAssistant);
 }
 
 TEST(ChatFormat, R1DropsEarlierReasoning) {

@@ -55,8 +55,9 @@ TEST(CliTokenize, ChatFromTemplateAndOverride) {
   EXPECT_EQ(ids_of(tokenize("--chat " + d.file("chat.json"))), g->ids);
   EXPECT_EQ(tokenize("--render --chat " + d.file("chat.json")), g->text);
   const std::string v2 = tokenize("--render --chat-format deepseek-v2 --chat " + d.file("chat.json"));
-  EXPECT_EQ(v2.rfind("<｜begin▁of▁sentence｜>You are a helpful assistant.\n\nUser: Hello! Who are you?\n\nAssistant: ", 0),
-            0u)
+  EXPECT_EQ(
+      v2.rfind("<｜begin▁of▁sentence｜>You are a helpful assistant.\n\nUser: Hello! Who are you?\n\nAssistant: ", 0),
+      0u)
       << v2;
 }
 
@@ -103,7 +104,8 @@ TEST(CliTokenizeErrors, BadFiles) {
   test::write_file(d.file("chat.json"), "[{\"role\": \"user\"}]");
   EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json")), "message 1 needs a string"));
   test::write_file(d.file("chat.json"), "[{\"role\": \"user\", \"content\": \"x\"}]");
-  EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json") + " --chat-format chatml"), "unknown format 'chatml'"));
+  EXPECT_TRUE(
+      has(failure(dir + " --chat " + d.file("chat.json") + " --chat-format chatml"), "unknown format 'chatml'"));
   // The tiny tokenizer has no chat template to recognise.
   EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json")), "has no chat template"));
   EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json") + " --chat-format deepseek-v3"), "no EOS token"));

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "engine/tokenizer/gguf_vocab.h"
+#include "engine/tokenizer/tokenizer_json.h"
 #include "quant/error.h"
 #include "tests/engine/tokenizer/tokenizer_fixture.h"
 #include "tests/test_support.h"
@@ -123,6 +124,26 @@ TEST(GgufAgree, BadMetadataIsNamed) {
   w = v;
   w.bos_id = 7;
   EXPECT_NE(gguf_error(w).find("bos_token_id"), std::string::npos);
+}
+
+// Writing GGUF goes the other way: tokenizer.json's pipeline must be recognised by name.
+TEST(GgufAgree, TokenizerJsonPipelineHasItsGgufName) {
+  const std::vector<PreTokenizerStep> steps = load_tokenizer_spec(test::deepseek_v3_dir()).pre_tokenizer;
+  const auto named = gguf_pre_tokenizer("deepseek-v3");
+  ASSERT_TRUE(named);
+  ASSERT_EQ(steps.size(), named->size());
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].pattern, (*named)[i].pattern) << "step " << i;
+  EXPECT_EQ(gguf_pre_tokenizer_name(steps), "deepseek-v3");
+  // Spelled with escapes instead of characters, it is still recognised by how it splits text.
+  std::vector<PreTokenizerStep> respelled = steps;
+  respelled[1].pattern = "[\\x{4E00}-\\x{9FA5}\\x{3040}-\\x{309F}\\x{30A0}-\\x{30FF}]+";
+  EXPECT_EQ(gguf_pre_tokenizer_name(respelled), "deepseek-v3");
+  // Not the same pipeline: digits one at a time.
+  std::vector<PreTokenizerStep> other = steps;
+  other[0].pattern = "\\p{N}";
+  EXPECT_EQ(gguf_pre_tokenizer_name(other), std::nullopt);
+  for (const char* name : {"deepseek-v3", "deepseek-llm", "deepseek-coder"})
+    EXPECT_EQ(gguf_pre_tokenizer_name(*gguf_pre_tokenizer(name)), name);
 }
 
 TEST(GgufAgree, KnownPreTokenizerNamesCompile) {

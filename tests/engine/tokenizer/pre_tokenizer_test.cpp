@@ -74,8 +74,7 @@ TEST(PreTokenizer, DeepSeekV3ByName) {
   const auto steps = *gguf_pre_tokenizer("deepseek-v3");
   // Digits in threes first, then CJK/kana runs, then the main pattern.
   EXPECT_EQ(run(steps, "Year 2024年12345 ok"), (Pieces{"Year", " ", "202", "4", "年", "123", "45", " ok"}));
-  EXPECT_EQ(run(steps, "x.push_back(y);\n\n  end"),
-            (Pieces{"x", ".push", "_back", "(y", ");\n\n", " ", " end"}));
+  EXPECT_EQ(run(steps, "x.push_back(y);\n\n  end"), (Pieces{"x", ".push", "_back", "(y", ");\n\n", " ", " end"}));
 }
 
 TEST(PreTokenizer, DeepSeekLlmByName) {

@@ -29,14 +29,15 @@ nlohmann::json tiny_tokenizer_json() {
   vocab["hell"] = 258;
   vocab["hello"] = 259;
   auto added = [](int id, const char* text, bool special, bool strip) {
-    return nlohmann::json{{"id", id},          {"content", text}, {"single_word", false}, {"lstrip", strip},
-                          {"rstrip", strip},   {"normalized", !special}, {"special", special}};
+    return nlohmann::json{{"id", id},        {"content", text},        {"single_word", false}, {"lstrip", strip},
+                          {"rstrip", strip}, {"normalized", !special}, {"special", special}};
   };
   return {
       {"version", "1.0"},
       {"added_tokens", {added(260, "<|sp|>", true, false), added(261, "<tool>", false, true)}},
       {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
       {"post_processor", nullptr},
       {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
       {"model",

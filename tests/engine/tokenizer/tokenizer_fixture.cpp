@@ -45,10 +45,14 @@ const std::vector<GoldenLine>& golden_lines() {
 std::string printable(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '\n') o += "\\n";
-    else if (c == '\r') o += "\\r";
-    else if (c == '\t') o += "\\t";
-    else o += c;
+    if (c == '\n')
+      o += "\\n";
+    else if (c == '\r')
+      o += "\\r";
+    else if (c == '\t')
+      o += "\\t";
+    else
+      o += c;
   }
   return o.size() > 200 ? o.substr(0, 200) + "..." : o;
 }

@@ -67,8 +67,8 @@ TEST(TokenizerJson, Normalizers) {
 
 TEST(TokenizerJson, MergesAsPairs) {
   json j = test::tiny_tokenizer_json();
-  j["model"]["merges"] = json::array({json::array({"h", "e"}), json::array({"l", "l"}), json::array({"he", "ll"}),
-                                      json::array({"hell", "o"})});
+  j["model"]["merges"] = json::array(
+      {json::array({"h", "e"}), json::array({"l", "l"}), json::array({"he", "ll"}), json::array({"hell", "o"})});
   EXPECT_EQ(tiny(j).encode("hello"), (Ids{259}));
 }
 
@@ -151,10 +151,11 @@ TEST(TokenizerJsonErrors, MalformedMerge) {
 
 TEST(TokenizerJsonErrors, InvalidRegex) {
   json j = test::tiny_tokenizer_json();
-  j["pre_tokenizer"] = {{"type", "Sequence"},
-                        {"pretokenizers",
-                         {{{"type", "Split"}, {"pattern", {{"Regex", "(\\p{L}+"}}}, {"behavior", "Isolated"}, {"invert", false}},
-                          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+  j["pre_tokenizer"] = {
+      {"type", "Sequence"},
+      {"pretokenizers",
+       {{{"type", "Split"}, {"pattern", {{"Regex", "(\\p{L}+"}}}, {"behavior", "Isolated"}, {"invert", false}},
+        {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
   const std::string m = load_error(j);
   EXPECT_TRUE(has(m, "invalid regex '(\\p{L}+'")) << m;
   EXPECT_TRUE(has(m, "missing closing parenthesis")) << m;

@@ -2,6 +2,7 @@
 
 #include "engine/gguf_names.h"
 #include "quant/error.h"
+#include "quant/shape.h"
 
 namespace dsinfer {
 
@@ -9,16 +10,6 @@ namespace {
 
 using gguf_names::blk;
 using gguf_names::nextn;
-
-std::string ne_str(const std::vector<int64_t>& ne) {
-  std::string o = "[";
-  for (size_t i = 0; i < ne.size(); ++i) {
-    if (i) o.push_back(',');
-    o.append(std::to_string(ne[i]));
-  }
-  o.push_back(']');
-  return o;
-}
 
 std::optional<DType> engine_type(GgmlType t) {
   switch (t) {
@@ -44,7 +35,7 @@ class Binder {
     if (!t) fail(f_.path(), "tensor '" + name + "' is missing");
     std::vector<int64_t> got(t->ne.begin(), t->ne.begin() + t->n_dims);
     while (got.size() < ne.size()) got.push_back(1);
-    if (got != ne) fail(f_.path(), "tensor '" + name + "' has shape " + t->shape_str() + ", expected " + ne_str(ne));
+    if (got != ne) fail(f_.path(), "tensor '" + name + "' has shape " + t->shape_str() + ", expected " + shape_str(ne));
     const auto type = engine_type(t->type);
     if (!type)
       fail(f_.path(), "tensor '" + name + "' has type " + std::string(ggml_type_name(t->type)) +

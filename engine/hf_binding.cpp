@@ -3,20 +3,11 @@
 #include <string>
 
 #include "quant/error.h"
+#include "quant/shape.h"
 
 namespace dsinfer {
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string o = "[";
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i) o.push_back(',');
-    o.append(std::to_string(s[i]));
-  }
-  o.push_back(']');
-  return o;
-}
 
 class Binder {
  public:

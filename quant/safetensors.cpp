@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "quant/error.h"
+#include "quant/shape.h"
 
 namespace dsinfer {
 
@@ -18,13 +19,6 @@ namespace {
 // The reference implementation refuses headers above 100 MB; so do we, before allocating.
 constexpr uint64_t kMaxHeader = 100u << 20;
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::ostringstream o;
-  o << '[';
-  for (size_t i = 0; i < s.size(); ++i) o << (i ? "," : "") << s[i];
-  o << ']';
-  return o.str();
-}
 }  // namespace
 
 int64_t StTensor::numel() const {

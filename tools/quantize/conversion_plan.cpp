@@ -4,6 +4,7 @@
 
 #include "engine/gguf_names.h"
 #include "quant/error.h"
+#include "quant/shape.h"
 
 namespace dsinfer::cli {
 
@@ -64,16 +65,7 @@ class Planner {
         break;
     }
     if (st.shape != want) {
-      auto str = [](const std::vector<int64_t>& v) {
-        std::string o = "[";
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (i) o.push_back(',');
-          o.append(std::to_string(v[i]));
-        }
-        o.push_back(']');
-        return o;
-      };
-      fail(*st.file, "tensor '" + st.name + "' has shape " + str(st.shape) + ", expected " + str(want) + " from config.json");
+      fail(*st.file, "tensor '" + st.name + "' has shape " + shape_str(st.shape) + ", expected " + shape_str(want) + " from config.json");
     }
   }
   // Byte-identical copies (the MTP layer's embedding and head in the real release) are shared.

@@ -65,6 +65,7 @@ void run_perplexity(const PerplexityOptions& o) {
   int64_t scored = 0, top1_same = 0, mtp_hit = 0, mtp_n = 0;
   std::vector<double> kls, lp, lq;
   std::vector<std::vector<int64_t>> load;  // [MoE layer][expert] picks
+  std::vector<int64_t> load_layer;
   std::vector<float> logits, base_logits, mtp;
   SessionOptions so;
   so.context = o.ctx;
@@ -75,7 +76,10 @@ void run_perplexity(const PerplexityOptions& o) {
     Session s(*model, so);
     ForwardTrace tr;
     s.forward(win, logits, &tr);
-    if (load.empty()) load.assign(tr.router.size(), std::vector<int64_t>(size_t(model->config().n_routed_experts)));
+    if (load.empty()) {
+      load.assign(tr.router.size(), std::vector<int64_t>(size_t(model->config().n_routed_experts)));
+      for (const RouterRecord& r : tr.router) load_layer.push_back(r.layer);
+    }
     for (size_t l = 0; l < tr.router.size(); ++l)
       for (int32_t e : tr.router[l].ids) ++load[l][size_t(e)];
     if (base) {
@@ -122,7 +126,7 @@ void run_perplexity(const PerplexityOptions& o) {
     int64_t mx = 0, sum = 0;
     for (int64_t c : load[l]) mx = std::max(mx, c), sum += c;
     const double mean = double(sum) / double(load[l].size());
-    std::printf("expert load L%-3zu  max/mean %.2f  [", l, mean > 0 ? double(mx) / mean : 0.0);
+    std::printf("expert load layer %-3lld max/mean %.2f  [", (long long)load_layer[l], mean > 0 ? double(mx) / mean : 0.0);
     for (size_t e = 0; e < load[l].size(); ++e) std::printf("%s%lld", e ? " " : "", (long long)load[l][e]);
     std::printf("]\n");
   }

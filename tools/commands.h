@@ -15,6 +15,9 @@ void add_inspect_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 
+// The bundled demo model: $DSINFER_DEMO_MODEL, else the copy in the source tree's models/.
+std::string bundled_model_path();
+
 // "3,17,42" -> ids; throws Error naming the option on a malformed list.
 std::vector<int32_t> parse_token_list(const std::string& s, const std::string& option);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12, as root), builds Release, then runs one job:
-#   tools/setup.sh demo    the main job: dsinfer run on the demo model
+#   tools/setup.sh demo    the main job: dsinfer run on the bundled demo model
 #   tools/setup.sh test    the whole test suite (what CI runs)
 #   tools/setup.sh build   only install and build
+#   tools/setup.sh train   also install PyTorch and retrain the demo model (tools/train, ~75 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 job="${1:-build}"
@@ -11,6 +12,9 @@ fixtures="${DSINFER_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
 
 packages=(g++ cmake ninja-build pkg-config libomp-dev libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev libpcre2-dev libedit-dev libdnnl-dev)
+if [ "$job" = train ]; then
+  packages+=(python3-torch python3-numpy python3-regex bible-kjv)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,14 +33,17 @@ cmake --build "$build_dir" -j "$(nproc)"
 case "$job" in
   build) ;;
   demo)
-    # Until the bundled demo model exists, the main job runs a fixture checkpoint.
-    "$build_dir/dsinfer" run "$fixtures/tiny-v3-fp8" --tokens 0,98,220,140,78,284 -n 16
+    # The bundled demo model (models/demo): a small DeepSeek-V3-shaped model trained on the KJV.
+    "$build_dir/dsinfer" run -p "And God said" -n 64
+    ;;
+  train)
+    DSINFER="$build_dir/dsinfer" sh tools/train/reproduce.sh "${DSINFER_TRAIN_DIR:-$(pwd)/build-train-data}"
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
     ;;
   *)
-    echo "usage: tools/setup.sh demo|test|build" >&2
+    echo "usage: tools/setup.sh demo|test|build|train" >&2
     exit 2
     ;;
 esac

@@ -14,6 +14,7 @@ void add_quantize_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 // The bundled demo model: $DSINFER_DEMO_MODEL, else the copy in the source tree's models/.
 std::string bundled_model_path();

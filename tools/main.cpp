@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   dsinfer::cli::add_inspect_command(app);
   dsinfer::cli::add_synth_command(app);
   dsinfer::cli::add_perplexity_command(app);
+  dsinfer::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

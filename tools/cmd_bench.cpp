@@ -1,0 +1,159 @@
+// `dsinfer bench`: prefill and decode speed, memory, and how close decode comes to the
+// memory-bandwidth roofline.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/session.h"
+#include "quant/error.h"
+#include "tools/bench/memory_bandwidth.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+
+namespace dsinfer::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  int64_t prompt = 512, gen = 128, depth = 0, reps = 3;
+  double bandwidth = 0;
+  bool json = false;
+};
+
+uint64_t bytes_of(const Matrix& m) {
+  if (m.empty()) return 0;
+  uint64_t b = uint64_t(dtype_row_bytes(m.type, m.cols)) * uint64_t(m.rows);
+  if (m.type == DType::F8_E4M3) b += uint64_t((m.rows + 127) / 128) * uint64_t(m.scale_cols) * 4;
+  return b;
+}
+uint64_t bytes_of(const FfnWeights& f) { return bytes_of(f.gate) + bytes_of(f.up) + bytes_of(f.down); }
+
+// Weight bytes one decoded token reads: everything but the embedding table (one row) and the
+// routed experts (k of them per MoE layer, an average expert's size).
+uint64_t bytes_per_token(const Model& model) {
+  const ModelConfig& c = model.config();
+  const ModelWeights& w = model.weights();
+  uint64_t b = bytes_of(w.lm_head) + bytes_of(w.embed) / uint64_t(c.vocab_size);
+  for (const LayerWeights& l : w.layers) {
+    const AttentionWeights& a = l.attn;
+    b += bytes_of(a.q_a) + bytes_of(a.q_b) + bytes_of(a.q) + bytes_of(a.kv_a) + bytes_of(a.o);
+    for (const Matrix& m : a.w_uk) b += bytes_of(m);
+    for (const Matrix& m : a.w_uv) b += bytes_of(m);
+    if (!l.is_moe) {
+      b += bytes_of(l.dense);
+      continue;
+    }
+    b += bytes_of(l.moe.router) + bytes_of(l.moe.shared);
+    uint64_t experts = 0;
+    for (const FfnWeights& e : l.moe.experts) experts += bytes_of(e);
+    b += experts / l.moe.experts.size() * uint64_t(c.num_experts_per_tok);
+  }
+  return b;
+}
+
+struct Stat {
+  double mean = 0, sd = 0;
+};
+Stat stat(const std::vector<double>& v) {
+  Stat s;
+  for (double x : v) s.mean += x / double(v.size());
+  for (double x : v) s.sd += (x - s.mean) * (x - s.mean) / double(std::max<size_t>(1, v.size() - 1));
+  s.sd = std::sqrt(s.sd);
+  return s;
+}
+
+void run_bench(const BenchOptions& o) {
+  using clock = std::chrono::steady_clock;
+  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  const auto t0 = clock::now();
+  auto model = Model::open(o.model);
+  const double load_s = secs(t0, clock::now());
+  const ModelConfig& c = model->config();
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
+  auto random_tokens = [&](int64_t n) {
+    std::vector<int32_t> v(static_cast<size_t>(n));
+    for (int32_t& t : v) t = tok(rng);
+    return v;
+  };
+  const uint64_t per_token = bytes_per_token(*model);
+  std::vector<double> pp, tg;
+  std::vector<float> logits;
+  for (int64_t r = 0; r < o.reps; ++r) {
+    SessionOptions so;
+    so.context = std::max(o.prompt, o.depth) + o.gen + 1;
+    if (o.prompt > 0) {
+      Session s(*model, so);
+      const auto p = random_tokens(o.prompt);
+      const auto a = clock::now();
+      s.forward(p, logits);
+      pp.push_back(double(o.prompt) / secs(a, clock::now()));
+    }
+    if (o.gen > 0) {
+      Session s(*model, so);
+      if (o.depth > 0) s.forward(random_tokens(o.depth), logits);
+      int32_t next = tok(rng);
+      const auto a = clock::now();
+      for (int64_t k = 0; k < o.gen; ++k) {
+        const int32_t t[1] = {next};
+        s.forward(t, logits);
+        next = tok(rng);
+      }
+      tg.push_back(double(o.gen) / secs(a, clock::now()));
+    }
+  }
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  const double rss_mb = double(ru.ru_maxrss) / 1024.0;
+  // The probe's buffer comes after the peak-RSS reading, which must be the model's alone.
+  const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
+  const Stat sp = stat(pp), sg = stat(tg);
+  const double roofline = bw * 1e9 / double(per_token);
+  if (o.json) {
+    nlohmann::json j = {{"model", o.model},          {"load_s", load_s},
+                        {"prompt_tokens", o.prompt}, {"prefill_tok_s", sp.mean},
+                        {"prefill_sd", sp.sd},       {"gen_tokens", o.gen},
+                        {"depth", o.depth},          {"decode_tok_s", sg.mean},
+                        {"decode_sd", sg.sd},        {"peak_rss_mb", rss_mb},
+                        {"bytes_per_token", per_token}, {"bandwidth_gb_s", bw},
+                        {"roofline_tok_s", roofline}, {"roofline_fraction", sg.mean / roofline},
+                        {"threads", omp_get_max_threads()}};
+    std::printf("%s\n", j.dump(1).c_str());
+    return;
+  }
+  std::printf("model               %s (load %.2f s)\n", o.model.c_str(), load_s);
+  if (o.prompt > 0) std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s\n", (long long)o.prompt, sp.mean, sp.sd);
+  if (o.gen > 0)
+    std::printf("decode tg%-5lld      %.2f +- %.2f tok/s (context depth %lld)\n", (long long)o.gen, sg.mean, sg.sd,
+                (long long)o.depth);
+  std::printf("weights per token   %s\n", format_bytes(double(per_token)).c_str());
+  std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
+  std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
+  std::printf("peak RSS            %.1f MB\n", rss_mb);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* sub = app.add_subcommand("bench", "Prefill/decode speed, memory and the bandwidth roofline");
+  sub->add_option("model", o->model, "GGUF file or checkpoint directory")->required();
+  sub->add_option("-p,--prompt", o->prompt, "Prefill length (0: skip)")->capture_default_str();
+  sub->add_option("-n,--gen", o->gen, "Tokens decoded one at a time (0: skip)")->capture_default_str();
+  sub->add_option("-d,--depth", o->depth, "Context already in the cache before decoding")->capture_default_str();
+  sub->add_option("-r,--reps", o->reps, "Repetitions (mean +- sd)")->capture_default_str();
+  sub->add_option("--bandwidth", o->bandwidth, "Memory read bandwidth in GB/s instead of measuring it");
+  sub->add_flag("--json", o->json, "Machine-readable output");
+  sub->callback([o] { run_bench(*o); });
+}
+
+}  // namespace dsinfer::cli

@@ -11,7 +11,7 @@ build_dir="${DSINFER_BUILD_DIR:-build}"
 fixtures="${DSINFER_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
 
 packages=(g++ cmake ninja-build pkg-config libomp-dev libgtest-dev libgmock-dev libbenchmark-dev
-          nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev libpcre2-dev libedit-dev libdnnl-dev)
+          nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev libpcre2-dev libedit-dev libdnnl-dev libcpuinfo-dev)
 if [ "$job" = train ]; then
   packages+=(python3-torch python3-numpy python3-regex bible-kjv)
 fi

@@ -1,0 +1,167 @@
+// AVX-512 VNNI kernels (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mf16c; only
+// called when the CPU has all of them). Two blocks per 512-bit step.
+//
+// vpdpbusd multiplies unsigned by signed bytes. Weights are turned into |w| (unsigned) once per
+// block and w's sign is moved onto the activation levels per token (a masked negate). Exact
+// because both operands are in -127..127 (Q4_0 levels q - 8 are in -8..7): negating never
+// meets -128, and a 4-product group sums to at most 4 * 127 * 127, far inside int32.
+//
+// GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -W(maybe-)uninitialized
+// reports once inlined (GCC bug 105593); the warning is off for this file only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "simd/quant_dot_isa.h"
+
+namespace dsinfer::simd::detail {
+namespace {
+
+float half(uint16_t h) { return _cvtsh_ss(h); }
+
+__m256i levels(const BlockQ8_0& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+
+__m256i act(const BlockQ8_0& x) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)); }
+
+// Lanes 0..7 = a, lanes 8..15 = b.
+__m512 pair(float a, float b) { return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b)); }
+__m512i pair(__m256i a, __m256i b) { return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1); }
+
+// The signed levels of blocks b and b + 1 (only b when !two: the high half is then unused, its
+// activations and scales being zero).
+__m512i levels2(const BlockQ8_0* w, bool two) {
+  return pair(levels(w[0]), two ? levels(w[1]) : _mm256_setzero_si256());
+}
+// Q4_0: both blocks' nibbles unpacked at once, then 128-bit lanes reordered to lo0 hi0 lo1 hi1.
+__m512i levels2(const BlockQ4_0* w, bool two) {
+  const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[0].qs));
+  const __m128i q1 = two ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[1].qs)) : _mm_setzero_si128();
+  const __m256i v = _mm256_set_m128i(q1, q0);
+  const __m256i m = _mm256_set1_epi8(0x0F);
+  const __m512i z = pair(_mm256_and_si256(v, m), _mm256_and_si256(_mm256_srli_epi16(v, 4), m));
+  return _mm512_sub_epi8(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(8));
+}
+
+// NT tokens against rows [row0, row1). NT is a compile-time constant so the NT accumulators
+// live in registers (a runtime count would keep them on the stack, a load and store per fma).
+// With kPre, dx holds the NT * nb activation scales already converted (plus one zero slot), so
+// each row skips NT * nb fp16 conversions.
+template <class Block, int NT, bool kPre>
+void rows_kernel(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, const float* dx,
+                 float* Yc, int64_t row0, int64_t row1) noexcept {
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t r = row0; r < row1; ++r) {
+    const Block* w = W + r * nb;
+    __m512 acc[NT];
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      // An odd tail block rides in the low half; the high half is zero (weights and scale),
+      // and the activation beyond the row is never read.
+      const bool two = b + 1 < nb;
+      const __m512i ws = levels2(w + b, two);
+      const __m512i wa = _mm512_abs_epi8(ws);
+      const __mmask64 neg = _mm512_movepi8_mask(ws);
+      const float dw0 = half(w[b].d), dw1 = two ? half(w[b + 1].d) : 0.0f;
+      const __m512 dw = pair(dw0, dw1);
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+        const BlockQ8_0* x = Xc + t * nb + b;
+        __m512i xv = pair(act(x[0]), two ? act(x[1]) : _mm256_setzero_si256());
+        xv = _mm512_mask_sub_epi8(xv, neg, zero, xv);
+        const __m512i p = _mm512_dpbusd_epi32(zero, wa, xv);
+        __m512 scale;
+        if constexpr (kPre)  // a tail block's high half takes the zero slot (never a NaN)
+          scale = _mm512_mul_ps(dw, pair(dx[t * nb + b], dx[two ? t * nb + b + 1 : NT * nb]));
+        else
+          scale = pair(dw0 * half(x[0].d), two ? dw1 * half(x[1].d) : 0.0f);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale, acc[t]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) Yc[t * rows + r] = _mm512_reduce_add_ps(acc[t]);
+  }
+}
+
+template <class Block, bool kPre, int... NT>
+constexpr auto make_table(std::integer_sequence<int, NT...>) {
+  using Fn = void (*)(const Block*, int64_t, int64_t, const BlockQ8_0*, const float*, float*,
+                      int64_t, int64_t) noexcept;
+  return std::array<Fn, sizeof...(NT)>{rows_kernel<Block, NT + 1, kPre>...};
+}
+
+// Stack room for converted activation scales: 16 tokens of rows up to 768 blocks (24576
+// weights), 48 KiB. Wider rows convert per row instead.
+constexpr int64_t kScaleSlots = kGemmMaxTokens * 768;
+
+template <class Block>
+void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
+          int64_t row0, int64_t row1) noexcept {
+  constexpr auto seq = std::make_integer_sequence<int, int(kGemmMaxTokens)>{};
+  static constexpr auto pre = make_table<Block, true>(seq);
+  static constexpr auto direct = make_table<Block, false>(seq);
+  alignas(64) float dx[kScaleSlots + 1];
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kGemmMaxTokens) {
+    const int64_t nt = std::min(kGemmMaxTokens, n_tok - t0);
+    const BlockQ8_0* Xc = X + t0 * nb;
+    if (nt * nb <= kScaleSlots && row1 - row0 > 1) {
+      for (int64_t i = 0; i < nt * nb; ++i) dx[i] = half(Xc[i].d);
+      dx[nt * nb] = 0.0f;
+      pre[size_t(nt - 1)](W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
+    } else {
+      direct[size_t(nt - 1)](W, rows, nb, Xc, nullptr, Y + t0 * rows, row0, row1);
+    }
+  }
+}
+
+template <class Block>
+float dot(const Block* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
+  float y = 0.0f;
+  gemm(w, 1, nblocks, x, 1, &y, 0, 1);
+  return y;
+}
+
+// As the AVX2 version (see there): quantize_row_q8_0's float operations, rounding halves away
+// from zero via truncation. One block is two 16-float vectors.
+void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
+  const __m512 half_v = _mm512_set1_ps(0.5f);
+  const __m512 lim = _mm512_set1_ps(127.0f), nlim = _mm512_set1_ps(-127.0f);
+  for (int64_t i = 0; i < n / kBlockWeights; ++i) {
+    const float* xb = x + i * kBlockWeights;
+    const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = uint16_t(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+    const __m512 idv = _mm512_set1_ps(id);
+    for (int k = 0; k < 2; ++k) {
+      const __m512 s = _mm512_mul_ps(k ? v1 : v0, idv);
+      const __m512 t = _mm512_roundscale_ps(s, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(s, t));  // exact
+      const __mmask16 up = _mm512_cmp_ps_mask(frac, half_v, _CMP_GE_OQ);
+      // t + copysign(1, s) where the fraction is at least one half.
+      const __mmask16 negs = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_LT_OQ);
+      const __m512 step = _mm512_mask_blend_ps(negs, _mm512_set1_ps(1.0f), _mm512_set1_ps(-1.0f));
+      const __m512 r = _mm512_mask_add_ps(t, up, t, step);
+      const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, nlim), lim));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs + 16 * k), _mm512_cvtepi32_epi8(q));
+    }
+  }
+}
+
+}  // namespace
+
+const QuantKernels& quant_kernels_avx512() noexcept {
+  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>,
+                                  gemm<BlockQ4_0>, "avx512vnni"};
+  return k;
+}
+
+}  // namespace dsinfer::simd::detail

@@ -1,0 +1,76 @@
+// Quantized GEMV/GEMM throughput on one core, per ISA available here: Q4_0 and Q8_0 weights of
+// 2048x1408 and 7168x2048 against 1 and 8 Q8_0 tokens. bytes_per_second counts weight bytes
+// (each weight block is read once per call whatever n_tok is), so n_tok = 8 shows how far one
+// weight read is shared. Random data; the kernels' speed does not depend on the values.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "quant/blocks.h"
+#include "simd/quant_dot.h"
+
+namespace {
+
+using dsinfer::BlockQ4_0;
+using dsinfer::BlockQ8_0;
+using dsinfer::simd::QuantKernels;
+
+std::vector<float> random_floats(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+template <class Block>
+void run(benchmark::State& state, const QuantKernels* k, int64_t rows, int64_t cols, int64_t n_tok) {
+  const int64_t nb = cols / dsinfer::kBlockWeights;
+  const std::vector<float> wf = random_floats(rows * cols, 1);
+  std::vector<Block> W(static_cast<size_t>(rows * nb));
+  if constexpr (sizeof(Block) == sizeof(BlockQ8_0))
+    dsinfer::quantize_row_q8_0(wf.data(), W.data(), rows * cols);
+  else
+    dsinfer::quantize_row_q4_0(wf.data(), W.data(), rows * cols);
+  std::vector<BlockQ8_0> X(static_cast<size_t>(n_tok * nb));
+  const std::vector<float> xf = random_floats(n_tok * cols, 2);
+  k->quantize_row_q8_0_act(xf.data(), X.data(), n_tok * cols);
+  std::vector<float> Y(static_cast<size_t>(rows * n_tok));
+  for (auto _ : state) {
+    if constexpr (sizeof(Block) == sizeof(BlockQ8_0))
+      k->gemm_q8_0(W.data(), rows, nb, X.data(), n_tok, Y.data(), 0, rows);
+    else
+      k->gemm_q4_0(W.data(), rows, nb, X.data(), n_tok, Y.data(), 0, rows);
+    benchmark::DoNotOptimize(Y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(W.size() * sizeof(Block)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct Shape { int64_t rows, cols; };
+  for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"}) {
+    const QuantKernels* k = dsinfer::simd::quant_kernels_for(isa);
+    if (!k) continue;
+    for (Shape s : {Shape{2048, 1408}, Shape{7168, 2048}})
+      for (int64_t n_tok : {1, 8}) {
+        const std::string tail = std::string("/") + isa + "/" + std::to_string(s.rows) + "x" +
+                                 std::to_string(s.cols) + "/tok" + std::to_string(n_tok);
+        benchmark::RegisterBenchmark(("GemmQ4_0" + tail).c_str(), [=](benchmark::State& st) {
+          run<BlockQ4_0>(st, k, s.rows, s.cols, n_tok);
+        })->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark(("GemmQ8_0" + tail).c_str(), [=](benchmark::State& st) {
+          run<BlockQ8_0>(st, k, s.rows, s.cols, n_tok);
+        })->Unit(benchmark::kMicrosecond);
+      }
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

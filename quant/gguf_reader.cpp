@@ -1,4 +1,5 @@
 #include "quant/gguf_reader.h"
+#include "quant/shape.h"
 
 #include <fmt/format.h>
 
@@ -251,11 +252,7 @@ std::string GgufValue::to_string(size_t max_items, size_t max_chars) const {
 
 // ---- GgufTensor ----
 
-std::string GgufTensor::shape_str() const {
-  std::string s = "[";
-  for (uint32_t i = 0; i < n_dims; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "]";
-}
+std::string GgufTensor::shape_str() const { return dsinfer::shape_str(std::span(ne.data(), n_dims)); }
 
 // ---- parsing ----
 

@@ -1,4 +1,4 @@
-// A tensor shape as it appears in messages: "[7168,2048]".
+// A tensor shape as it appears in messages: "[7168, 2048]".
 #pragma once
 #include <cstdint>
 #include <span>
@@ -9,7 +9,7 @@ namespace dsinfer {
 inline std::string shape_str(std::span<const int64_t> s) {
   std::string o = "[";
   for (size_t i = 0; i < s.size(); ++i) {
-    if (i) o.push_back(',');
+    if (i) o.append(", ");
     o.append(std::to_string(s[i]));
   }
   o.push_back(']');

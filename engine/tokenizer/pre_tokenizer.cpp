@@ -25,6 +25,24 @@ void find_all(const Regex& re, std::string_view text, RegexScratch& rs, std::vec
   }
 }
 
+namespace {
+// Emits the segments left to right, a segment joining the piece before it when
+// join(its match, the previous segment's match) holds.
+template <class Segments, class Emit, class Join>
+void merge_forward(const Segments& seg, Emit& emit, Join join) {
+  std::vector<std::pair<size_t, size_t>> acc;
+  bool prev_match = false;
+  for (const auto& g : seg) {
+    if (join(g.match, prev_match) && !acc.empty())
+      acc.back().second = g.end;
+    else
+      acc.emplace_back(g.begin, g.end);
+    prev_match = g.match;
+  }
+  for (auto [b, e] : acc) emit(b, e);
+}
+}  // namespace
+
 Normalizer::Normalizer(const std::vector<NormalizerStep>& steps, const std::string& where) : space_("\\s", where) {
   for (const NormalizerStep& st : steps) {
     Step s{st, std::nullopt};
@@ -150,20 +168,10 @@ void PreTokenizer::split(const Step& st, std::string_view piece, PreTokenizerScr
     case SplitBehavior::Isolated:
       for (const auto& g : seg) emit(g.begin, g.end);
       break;
-    case SplitBehavior::MergedWithPrevious: {
+    case SplitBehavior::MergedWithPrevious:
       // A delimiter joins the piece before it, unless that piece is itself a delimiter.
-      std::vector<std::pair<size_t, size_t>> acc;
-      bool prev_match = false;
-      for (const auto& g : seg) {
-        if (g.match && !prev_match && !acc.empty())
-          acc.back().second = g.end;
-        else
-          acc.emplace_back(g.begin, g.end);
-        prev_match = g.match;
-      }
-      for (auto [b, e] : acc) emit(b, e);
+      merge_forward(seg, emit, [](bool match, bool prev) { return match && !prev; });
       break;
-    }
     case SplitBehavior::MergedWithNext: {
       std::vector<std::pair<size_t, size_t>> acc;  // built back to front
       bool next_match = false;
@@ -178,19 +186,10 @@ void PreTokenizer::split(const Step& st, std::string_view piece, PreTokenizerScr
       for (size_t i = acc.size(); i-- > 0;) emit(acc[i].first, acc[i].second);
       break;
     }
-    case SplitBehavior::Contiguous: {
-      std::vector<std::pair<size_t, size_t>> acc;
-      bool prev_match = false;
-      for (const auto& g : seg) {
-        if (g.match == prev_match && !acc.empty())
-          acc.back().second = g.end;
-        else
-          acc.emplace_back(g.begin, g.end);
-        prev_match = g.match;
-      }
-      for (auto [b, e] : acc) emit(b, e);
+    case SplitBehavior::Contiguous:
+      // Consecutive pieces of the same kind join.
+      merge_forward(seg, emit, [](bool match, bool prev) { return match == prev; });
       break;
-    }
   }
 }
 

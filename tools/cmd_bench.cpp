@@ -72,6 +72,9 @@ Stat stat(const std::vector<double>& v) {
 }
 
 void run_bench(const BenchOptions& o) {
+  if (o.prompt < 0 || o.gen < 0 || o.depth < 0) fail("bench", "-p, -n and -d must not be negative");
+  if (o.reps < 1) fail("-r", "needs at least one repetition");
+  if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
   using clock = std::chrono::steady_clock;
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   const auto t0 = clock::now();

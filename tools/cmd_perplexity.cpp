@@ -69,11 +69,15 @@ void run_perplexity(const PerplexityOptions& o) {
   std::vector<float> logits, base_logits, mtp;
   SessionOptions so;
   so.context = o.ctx;
+  // One cache per model for the whole run; each window starts it afresh.
+  Session s(*model, so);
+  std::unique_ptr<Session> b;
+  if (base) b = std::make_unique<Session>(*base, so);
   for (int64_t w = 0; w < windows; ++w) {
     std::vector<int32_t> win;
     if (bos) win.push_back(tok->bos_id());
     win.insert(win.end(), ids.begin() + w * body, ids.begin() + (w + 1) * body);
-    Session s(*model, so);
+    s.reset();
     ForwardTrace tr;
     s.forward(win, logits, &tr);
     if (load.empty()) {
@@ -82,9 +86,9 @@ void run_perplexity(const PerplexityOptions& o) {
     }
     for (size_t l = 0; l < tr.router.size(); ++l)
       for (int32_t e : tr.router[l].ids) ++load[l][size_t(e)];
-    if (base) {
-      Session b(*base, so);
-      b.forward(win, base_logits);
+    if (b) {
+      b->reset();
+      b->forward(win, base_logits);
     }
     const int64_t T = int64_t(win.size());
     for (int64_t t = 0; t + 1 < T; ++t) {

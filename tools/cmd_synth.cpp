@@ -70,7 +70,7 @@ void run_synth(const SynthCmdOptions& o) {
   if (!o.quiet)
     std::cerr << "synth: preset " << o.preset << ", " << c.num_hidden_layers << " layers, " << c.n_routed_experts
               << " experts, " << plan.tensors.size() << " tensors, " << format_bytes(double(plan.out_bytes)) << " ("
-              << recipe.describe() << ")\n";
+              << recipe.describe_types() << ", random levels)\n";
   const ConvertStats st = write_synthetic_model(plan, so);
   if (!o.quiet)
     std::cerr << "wrote " << o.out << ": " << format_bytes(double(st.out_bytes)) << " in " << format_seconds(st.seconds)

@@ -35,11 +35,14 @@ GgmlType QuantRecipe::choose(const std::string& name, TensorRole role, int64_t n
 }
 
 std::string QuantRecipe::describe() const {
+  return describe_types() + (search_scales ? ", Q4_0 scales searched" : ", round-to-nearest scales");
+}
+
+std::string QuantRecipe::describe_types() const {
   std::string s = has_base ? "all matrices " + std::string(ggml_type_name(base))
                            : "routed experts Q4_0, other matrices Q8_0";
   s += ", router/norms/bias F32";
   for (const Override& o : overrides) s += ", /" + o.pattern + "/=" + std::string(ggml_type_name(o.type));
-  s += search_scales ? ", Q4_0 scales searched" : ", round-to-nearest scales";
   return s;
 }
 

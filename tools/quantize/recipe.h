@@ -27,7 +27,8 @@ struct QuantRecipe {
   bool search_scales = true;  // Q4_0: least-squares block scales instead of round-to-nearest
 
   GgmlType choose(const std::string& gguf_name, TensorRole role, int64_t ne0) const;
-  std::string describe() const;
+  std::string describe() const;        // types and how Q4_0 scales are chosen
+  std::string describe_types() const;  // types only
 };
 
 // "q4_0" -> Q4_0 for the types we write (f32, f16, bf16, q8_0, q4_0); throws Error otherwise.

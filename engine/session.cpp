@@ -9,9 +9,19 @@
 
 namespace dsinfer {
 
-namespace {
 int64_t default_context(const ModelConfig& c) { return std::min<int64_t>(c.max_position_embeddings, 4096); }
-}  // namespace
+
+void check_input_tokens(const Model& m, std::span<const int32_t> tokens, int64_t past, int64_t capacity,
+                        const char* what) {
+  const int64_t V = m.config().vocab_size;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      fail(m.path(), std::string(what) + ": token id " + std::to_string(tokens[i]) + " at position " +
+                         std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(V - 1) + ")");
+  if (past + int64_t(tokens.size()) > capacity)
+    fail(m.path(), std::string(what) + ": " + std::to_string(past + int64_t(tokens.size())) +
+                       " positions exceed the context of " + std::to_string(capacity));
+}
 
 Session::Session(const Model& m, SessionOptions o)
     : model_(m), opt_(o), rope_(m.config()) {
@@ -22,17 +32,16 @@ Session::Session(const Model& m, SessionOptions o)
 }
 
 void Session::check_tokens(std::span<const int32_t> tokens, int64_t past, const char* what) const {
-  const int64_t V = model_.config().vocab_size;
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= V)
-      fail(model_.path(), std::string(what) + ": token id " + std::to_string(tokens[i]) + " at position " +
-                              std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(V - 1) + ")");
-  if (past + int64_t(tokens.size()) > cache_.capacity())
-    fail(model_.path(), std::string(what) + ": " + std::to_string(past + tokens.size()) +
-                            " positions exceed the context of " + std::to_string(cache_.capacity()));
+  check_input_tokens(model_, tokens, past, cache_.capacity(), what);
 }
 
-void Session::forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace) {
+void Session::truncate(int64_t n, int64_t mtp_n) {
+  n_past_ = std::clamp<int64_t>(n, 0, n_past_);
+  mtp_past_ = std::clamp<int64_t>(mtp_n, 0, mtp_past_);
+}
+
+void Session::forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace,
+                      bool last_only) {
   check_tokens(tokens, n_past_, "input");
   const ModelConfig& c = model_.config();
   const ModelWeights& w = model_.weights();
@@ -55,8 +64,9 @@ void Session::forward(std::span<const int32_t> tokens, std::vector<float>& logit
   if (trace) trace->hidden_prenorm = x;
   hidden_.resize(size_t(T * D));
   for (int64_t t = 0; t < T; ++t) rmsnorm(x.data() + t * D, w.final_norm.data(), D, c.rms_norm_eps, hidden_.data() + t * D);
-  logits.resize(size_t(T * V));
-  matmul_ref(w.lm_head, hidden_.data(), T, logits.data());
+  const int64_t first = last_only && T > 0 ? T - 1 : 0;
+  logits.resize(size_t((T - first) * V));
+  matmul_ref(w.lm_head, hidden_.data() + first * D, T - first, logits.data());
   n_past_ += T;
 }
 

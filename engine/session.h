@@ -1,50 +1,33 @@
-// A generation session over a model: the latent caches and the float32 reference forward
-// pass of the main model and of its MTP module.
+// The float32 reference engine: DeepSeek's forward pass computed plainly in float32 over an
+// f32 latent cache (naive or absorbed attention). Slow; it is what the fast engine, the
+// quantized formats and the golden files are checked against.
 #pragma once
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "engine/ffn.h"
+#include "engine/decoder.h"
 #include "engine/latent_cache.h"
-#include "engine/mla_attention.h"
-#include "engine/model.h"
 #include "engine/rope.h"
 
 namespace dsinfer {
 
-struct SessionOptions {
-  int64_t context = 0;  // positions the cache holds; 0: min(max_position_embeddings, 4096)
-  AttnMode attn = AttnMode::Absorb;
-};
-
-// What a forward pass can report besides logits (filled only when asked for).
-struct ForwardTrace {
-  bool want_layers = false;
-  std::vector<float> layer_outputs;    // [layers][T][hidden], residual stream after each layer
-  std::vector<float> hidden_prenorm;   // [T][hidden]
-  std::vector<RouterRecord> router;    // one per MoE layer, in layer order
-};
-
-class Session {
+class Session final : public Decoder {
  public:
   Session(const Model& m, SessionOptions o = {});
 
-  // Feeds `tokens` at positions n_past().. and appends them to the cache; logits [T][vocab].
-  void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr);
-  // The MTP module over its own cache: entry i takes the token that follows main position p
-  // and the main model's post-final-norm hidden state at p (hidden [T][hidden]); its logits
-  // predict the token after that one. Positions continue from mtp_past().
+  void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr,
+               bool last_only = false) override;
   void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                   RouterRecord* rec = nullptr);
+                   RouterRecord* rec = nullptr) override;
 
-  // Post-final-norm hidden states [T][hidden] of the last forward().
-  const std::vector<float>& last_hidden() const { return hidden_; }
-  int64_t n_past() const { return n_past_; }
-  int64_t mtp_past() const { return mtp_past_; }
-  int64_t context() const { return cache_.capacity(); }
-  void reset() { n_past_ = mtp_past_ = 0; }
-  const Model& model() const { return model_; }
+  const std::vector<float>& last_hidden() const override { return hidden_; }
+  int64_t n_past() const override { return n_past_; }
+  int64_t mtp_past() const override { return mtp_past_; }
+  int64_t context() const override { return cache_.capacity(); }
+  void truncate(int64_t n, int64_t mtp_n) override;
+  const Model& model() const override { return model_; }
+  size_t cache_bytes() const override { return cache_.bytes() + mtp_cache_.bytes(); }
 
  private:
   void check_tokens(std::span<const int32_t> tokens, int64_t past, const char* what) const;
@@ -55,5 +38,11 @@ class Session {
   int64_t n_past_ = 0, mtp_past_ = 0;
   std::vector<float> hidden_;
 };
+
+// Default context: min(max_position_embeddings, 4096).
+int64_t default_context(const ModelConfig& c);
+// Throws unless every token is in the vocabulary and past + T fits `capacity`.
+void check_input_tokens(const Model& m, std::span<const int32_t> tokens, int64_t past, int64_t capacity,
+                        const char* what);
 
 }  // namespace dsinfer

@@ -8,6 +8,7 @@
 #include <initializer_list>
 
 #include "simd/quant_dot_isa.h"
+#include "simd/vec_kernels_isa.h"
 
 namespace dsinfer::simd {
 namespace {
@@ -25,7 +26,7 @@ const QuantKernels* lookup(const char* isa) noexcept {
       cpuinfo_has_x86_f16c())
     return &detail::quant_kernels_avx2();
   if (std::strcmp(isa, "avx512vnni") == 0 && cpuinfo_has_x86_avx512f() &&
-      cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() &&
+      cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() && cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() &&
       cpuinfo_has_x86_f16c())
     return &detail::quant_kernels_avx512();
 #endif
@@ -46,6 +47,19 @@ const QuantKernels& choose() noexcept {
   return detail::quant_kernels_scalar();
 }
 
+const VecKernels* vec_lookup(const char* isa) noexcept {
+  if (!lookup(isa)) return nullptr;  // same CPU checks as the quantized kernels
+  if (std::strcmp(isa, "scalar") == 0) return &detail::vec_kernels_scalar();
+#if defined(DSINFER_HAVE_X86_KERNELS)
+  if (std::strcmp(isa, "avx2") == 0) return &detail::vec_kernels_avx2();
+  if (std::strcmp(isa, "avx512vnni") == 0) return &detail::vec_kernels_avx512();
+#endif
+#if defined(DSINFER_HAVE_NEON_KERNELS)
+  if (std::strcmp(isa, "neon") == 0) return &detail::vec_kernels_neon();
+#endif
+  return nullptr;
+}
+
 }  // namespace
 
 const QuantKernels& quant_kernels() noexcept {
@@ -54,6 +68,19 @@ const QuantKernels& quant_kernels() noexcept {
 }
 
 const QuantKernels* quant_kernels_for(const char* isa) noexcept { return isa ? lookup(isa) : nullptr; }
+
+const VecKernels& vec_kernels() noexcept {
+  static const VecKernels& k = *vec_lookup(quant_kernels().isa);
+  return k;
+}
+
+const VecKernels* vec_kernels_for(const char* isa) noexcept { return isa ? vec_lookup(isa) : nullptr; }
+
+int physical_cores() noexcept {
+  if (!cpu_ready()) return 1;
+  const uint32_t n = cpuinfo_get_cores_count();
+  return n > 0 ? int(n) : 1;
+}
 
 float dot_q8_0_q8_0(const BlockQ8_0* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
   return quant_kernels().dot_q8_0_q8_0(w, x, nblocks);

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "engine/model.h"
-#include "engine/session.h"
+#include "engine/decoder.h"
+#include "tools/engine_flags.h"
 #include "quant/error.h"
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/commands.h"
@@ -27,6 +28,7 @@ struct BenchOptions {
   int64_t prompt = 512, gen = 128, depth = 0, reps = 3;
   double bandwidth = 0;
   bool json = false;
+  EngineFlags engine;
 };
 
 uint64_t bytes_of(const Matrix& m) {
@@ -77,6 +79,8 @@ void run_bench(const BenchOptions& o) {
   if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
   using clock = std::chrono::steady_clock;
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  SessionOptions so = session_options(o.engine);
+  so.context = std::max(o.prompt, o.depth) + o.gen + 1;
   const auto t0 = clock::now();
   auto model = Model::open(o.model);
   const double load_s = secs(t0, clock::now());
@@ -92,23 +96,21 @@ void run_bench(const BenchOptions& o) {
   std::vector<double> pp, tg;
   std::vector<float> logits;
   for (int64_t r = 0; r < o.reps; ++r) {
-    SessionOptions so;
-    so.context = std::max(o.prompt, o.depth) + o.gen + 1;
     if (o.prompt > 0) {
-      Session s(*model, so);
+      auto s = make_decoder(*model, so);
       const auto p = random_tokens(o.prompt);
       const auto a = clock::now();
-      s.forward(p, logits);
+      s->forward(p, logits, nullptr, /*last_only=*/true);
       pp.push_back(double(o.prompt) / secs(a, clock::now()));
     }
     if (o.gen > 0) {
-      Session s(*model, so);
-      if (o.depth > 0) s.forward(random_tokens(o.depth), logits);
+      auto s = make_decoder(*model, so);
+      if (o.depth > 0) s->forward(random_tokens(o.depth), logits, nullptr, /*last_only=*/true);
       int32_t next = tok(rng);
       const auto a = clock::now();
       for (int64_t k = 0; k < o.gen; ++k) {
         const int32_t t[1] = {next};
-        s.forward(t, logits);
+        s->forward(t, logits);
         next = tok(rng);
       }
       tg.push_back(double(o.gen) / secs(a, clock::now()));
@@ -156,6 +158,7 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("-r,--reps", o->reps, "Repetitions (mean +- sd)")->capture_default_str();
   sub->add_option("--bandwidth", o->bandwidth, "Memory read bandwidth in GB/s instead of measuring it");
   sub->add_flag("--json", o->json, "Machine-readable output");
+  add_engine_flags(sub, o->engine);
   sub->callback([o] { run_bench(*o); });
 }
 

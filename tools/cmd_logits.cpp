@@ -1,15 +1,17 @@
-// `dsinfer logits`: the float32 reference forward pass, dumped for outside checks.
+// `dsinfer logits`: a forward pass (the float32 reference unless --engine fast), dumped for
+// outside checks.
 #include <algorithm>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "engine/model.h"
-#include "engine/session.h"
+#include "engine/decoder.h"
 #include "quant/atomic_file.h"
 #include "quant/error.h"
 #include "quant/npy.h"
 #include "tools/commands.h"
+#include "tools/engine_flags.h"
 
 namespace dsinfer::cli {
 
@@ -18,6 +20,7 @@ namespace {
 struct LogitsOptions {
   std::string model, tokens, out, router_out, mtp_out, attn = "absorb";
   int64_t decode = 0;
+  EngineFlags engine{.engine = "reference"};
 };
 
 int32_t argmax(const float* v, int64_t n) {
@@ -53,10 +56,11 @@ void run_logits(const LogitsOptions& o) {
   if (!o.router_out.empty()) rout = std::make_unique<AtomicFile>(o.router_out);
   if (!o.mtp_out.empty()) mout = std::make_unique<AtomicFile>(o.mtp_out);
 
-  SessionOptions so;
+  SessionOptions so = session_options(o.engine);
   so.attn = mode;
   so.context = int64_t(prompt.size()) + o.decode;
-  Session s(*model, so);
+  auto sp = make_decoder(*model, so);
+  Decoder& s = *sp;
   const int64_t V = c.vocab_size;
   ForwardTrace trace;
   std::vector<float> logits, all, step;
@@ -100,14 +104,15 @@ void run_logits(const LogitsOptions& o) {
 
 void add_logits_command(CLI::App& app) {
   auto o = std::make_shared<LogitsOptions>();
-  CLI::App* sub = app.add_subcommand("logits", "Float32 reference logits for a token sequence, as a NumPy .npy file");
-  sub->add_option("model", o->model, "Hugging Face checkpoint directory")->required();
+  CLI::App* sub = app.add_subcommand("logits", "Logits for a token sequence (float32 reference by default), as a NumPy .npy file");
+  sub->add_option("model", o->model, "GGUF file or checkpoint directory")->required();
   sub->add_option("--tokens", o->tokens, "Prompt token ids, comma-separated (e.g. 0,17,42)")->required();
   sub->add_option("--decode", o->decode, "Greedy steps to decode one token at a time through the cache");
   sub->add_option("--attn", o->attn, "Attention form")->check(CLI::IsMember({"naive", "absorb"}));
   sub->add_option("--out", o->out, "Output .npy: float32 [prompt + decode, vocab]")->required();
   sub->add_option("--router-out", o->router_out, "Output JSON: chosen experts and weights per MoE layer and position");
   sub->add_option("--mtp-out", o->mtp_out, "Output .npy: MTP logits [prompt - 1, vocab] (row i predicts token i+2)");
+  add_engine_flags(sub, o->engine);
   sub->callback([o] { run_logits(*o); });
 }
 

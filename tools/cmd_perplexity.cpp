@@ -10,9 +10,10 @@
 
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
-#include "engine/session.h"
+#include "engine/decoder.h"
 #include "quant/error.h"
 #include "tools/commands.h"
+#include "tools/engine_flags.h"
 
 namespace dsinfer::cli {
 
@@ -21,6 +22,7 @@ namespace {
 struct PerplexityOptions {
   std::string model, file, kl_base;
   int64_t ctx = 256, max_windows = 0;
+  EngineFlags engine, base_engine{.engine = "reference"};
 };
 
 // log-softmax of one row into `out`; returns the argmax.
@@ -67,12 +69,14 @@ void run_perplexity(const PerplexityOptions& o) {
   std::vector<std::vector<int64_t>> load;  // [MoE layer][expert] picks
   std::vector<int64_t> load_layer;
   std::vector<float> logits, base_logits, mtp;
-  SessionOptions so;
-  so.context = o.ctx;
+  SessionOptions bo = session_options(o.base_engine), so = session_options(o.engine);
+  bo.kv = KvType::F32;
+  so.context = bo.context = o.ctx;
   // One cache per model for the whole run; each window starts it afresh.
-  Session s(*model, so);
-  std::unique_ptr<Session> b;
-  if (base) b = std::make_unique<Session>(*base, so);
+  auto sp = make_decoder(*model, so);
+  Decoder& s = *sp;
+  std::unique_ptr<Decoder> b;
+  if (base) b = make_decoder(*base, bo);
   for (int64_t w = 0; w < windows; ++w) {
     std::vector<int32_t> win;
     if (bos) win.push_back(tok->bos_id());
@@ -146,6 +150,8 @@ void add_perplexity_command(CLI::App& app) {
   sub->add_option("--ctx", o->ctx, "Window length in tokens")->capture_default_str();
   sub->add_option("--kl-base", o->kl_base, "Reference model (e.g. the F32 file) for KL divergence and top-1 agreement");
   sub->add_option("--max-windows", o->max_windows, "Stop after this many windows");
+  sub->add_option("--base-engine", o->base_engine.engine, "Engine for --kl-base")->capture_default_str();
+  add_engine_flags(sub, o->engine);
   sub->callback([o] { run_perplexity(*o); });
 }
 

@@ -1,5 +1,7 @@
 // `dsinfer run`: one greedy completion, streamed to stdout. Sampling, chat formats and the
 // rest of issue 7 come later; this is the main job's command.
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -11,10 +13,11 @@
 
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
-#include "engine/session.h"
+#include "engine/decoder.h"
 #include "engine/tokenizer/token_stream.h"
 #include "quant/error.h"
 #include "tools/commands.h"
+#include "tools/engine_flags.h"
 
 namespace dsinfer::cli {
 
@@ -24,6 +27,7 @@ struct RunOptions {
   std::string model, prompt, file, tokens;
   int64_t n_predict = 64;
   bool quiet = false;
+  EngineFlags engine;
 };
 
 std::string read_text(const std::string& path) {
@@ -52,17 +56,17 @@ void run_run(RunOptions o) {
   }
   if (prompt.empty()) fail("run", "the prompt is empty");
   const int64_t V = model->config().vocab_size;
-  SessionOptions so;
+  SessionOptions so = session_options(o.engine);
   so.context = int64_t(prompt.size()) + o.n_predict;
-  Session s(*model, so);
+  auto s = make_decoder(*model, so);
   const auto t1 = clock::now();
   std::vector<float> logits;
-  s.forward(prompt, logits);
+  s->forward(prompt, logits, nullptr, /*last_only=*/true);
   const auto t2 = clock::now();
   std::unique_ptr<TokenStreamDecoder> stream;
   if (tok && o.tokens.empty()) stream = std::make_unique<TokenStreamDecoder>(*tok, /*skip_special=*/true);
   std::vector<int32_t> out;
-  const float* last = logits.data() + (int64_t(prompt.size()) - 1) * V;
+  const float* last = logits.data();
   int32_t next = int32_t(std::max_element(last, last + V) - last);
   const int64_t eos = model->config().eos_token_id;
   for (int64_t k = 0; k < o.n_predict; ++k) {
@@ -71,7 +75,7 @@ void run_run(RunOptions o) {
     if (stream) std::cout << stream->push(next) << std::flush;
     if (k + 1 == o.n_predict) break;
     const int32_t t[1] = {next};
-    s.forward(t, logits);
+    s->forward(t, logits);
     next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   const auto t3 = clock::now();
@@ -79,9 +83,9 @@ void run_run(RunOptions o) {
   else std::cout << nlohmann::json(out).dump() << std::endl;
   if (!o.quiet) {
     auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    std::fprintf(stderr, "[%s] load %.2f s, prompt %zu tokens %.2f s, generated %zu tokens %.2f s (%.1f tok/s, greedy, float32 path)\n",
+    std::fprintf(stderr, "[%s] load %.2f s, prompt %zu tokens %.2f s, generated %zu tokens %.2f s (%.1f tok/s, greedy, %s engine, %d threads)\n",
                  o.model.c_str(), secs(t0, t1), prompt.size(), secs(t1, t2), out.size(), secs(t2, t3),
-                 out.empty() ? 0.0 : double(out.size()) / secs(t2, t3));
+                 out.empty() ? 0.0 : double(out.size()) / secs(t2, t3), o.engine.engine.c_str(), omp_get_max_threads());
   }
 }
 
@@ -104,6 +108,7 @@ void add_run_command(CLI::App& app) {
   f->excludes(t);
   sub->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")->capture_default_str();
   sub->add_flag("--quiet", o->quiet, "No timing on stderr");
+  add_engine_flags(sub, o->engine);
   sub->callback([o] { run_run(*o); });
 }
 

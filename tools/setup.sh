@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12, as root), builds Release, then runs one job:
 #   tools/setup.sh demo    the main job: dsinfer run on the bundled demo model
-#   tools/setup.sh test    the whole test suite (what CI runs)
+#   tools/setup.sh test    the whole test suite (what CI runs; also installs an aarch64 g++ and qemu-user
+#                          for the NEON kernels, about 320 MB)
 #   tools/setup.sh build   only install and build
 #   tools/setup.sh train   also install PyTorch and retrain the demo model (tools/train, ~75 min)
 set -euo pipefail
@@ -12,6 +13,10 @@ fixtures="${DSINFER_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
 
 packages=(g++ cmake ninja-build pkg-config libomp-dev libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev libpcre2-dev libedit-dev libdnnl-dev libcpuinfo-dev)
+if [ "$job" = test ]; then
+  # The NEON kernels, cross-compiled for aarch64 and run under qemu (test simd_neon_cross).
+  packages+=(g++-aarch64-linux-gnu qemu-user)
+fi
 if [ "$job" = train ]; then
   packages+=(python3-torch python3-numpy python3-regex bible-kjv)
 fi

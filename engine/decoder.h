@@ -1,0 +1,71 @@
+// A generation session over a model, whichever engine runs it: the latent caches of the main
+// model and of its MTP module, and the forward passes over them.
+//   - EngineKind::Fast (default): quantized integer kernels, absorbed MLA over a typed cache,
+//     chunked prefill with tokens grouped by expert (fast_session.h);
+//   - EngineKind::Reference: the float32 reference (session.h), which matches DeepSeek's own
+//     implementation and is what every other path is measured against.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/ffn.h"
+#include "engine/kv_cache.h"
+#include "engine/mla_attention.h"
+#include "engine/model.h"
+
+namespace dsinfer {
+
+enum class EngineKind { Fast, Reference };
+
+// "fast" | "reference" (also "ref"); throws Error otherwise.
+EngineKind parse_engine_kind(const std::string& s);
+
+struct SessionOptions {
+  int64_t context = 0;  // positions the cache holds; 0: min(max_position_embeddings, 4096)
+  EngineKind engine = EngineKind::Fast;
+  AttnMode attn = AttnMode::Absorb;  // reference engine only (the fast one is always absorbed)
+  KvType kv = KvType::F32;           // fast engine only
+  int64_t chunk = 512;               // fast engine: prefill tokens per pass
+};
+
+// What a forward pass can report besides logits (filled only when asked for).
+struct ForwardTrace {
+  bool want_layers = false;            // reference engine only
+  std::vector<float> layer_outputs;    // [layers][T][hidden], residual stream after each layer
+  std::vector<float> hidden_prenorm;   // [T][hidden]
+  std::vector<RouterRecord> router;    // one per MoE layer, in layer order
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+
+  // Feeds `tokens` at positions n_past().. and appends them to the cache. logits: [T][vocab],
+  // or with last_only just the last token's [vocab] (prefill need not compute the others).
+  virtual void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr,
+                       bool last_only = false) = 0;
+  // The MTP module over its own cache: entry i takes the token that follows main position p
+  // and the main model's post-final-norm hidden state at p (hidden [T][hidden]); its logits
+  // [T][vocab] predict the token after that one. Positions continue from mtp_past().
+  virtual void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
+                           RouterRecord* rec = nullptr) = 0;
+
+  // Post-final-norm hidden states [T][hidden] of the last forward().
+  virtual const std::vector<float>& last_hidden() const = 0;
+  virtual int64_t n_past() const = 0;
+  virtual int64_t mtp_past() const = 0;
+  virtual int64_t context() const = 0;
+  // Forget positions from n on (n <= n_past()): the next forward() continues at n.
+  virtual void truncate(int64_t n, int64_t mtp_n) = 0;
+  void reset() { truncate(0, 0); }
+  virtual const Model& model() const = 0;
+  // Bytes held by the caches.
+  virtual size_t cache_bytes() const = 0;
+};
+
+std::unique_ptr<Decoder> make_decoder(const Model& m, const SessionOptions& o = {});
+
+}  // namespace dsinfer

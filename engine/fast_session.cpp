@@ -1,0 +1,144 @@
+#include "engine/fast_session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+
+#include "engine/ops_fast.h"
+#include "engine/session.h"
+#include "quant/error.h"
+
+namespace dsinfer {
+
+FastSession::FastSession(const Model& m, SessionOptions o)
+    : model_(m), opt_(o), rope_(m.config()), threads_(std::max(1, omp_get_max_threads())) {
+  const ModelConfig& c = m.config();
+  if (c.hidden_size % kBlockWeights != 0 || c.kv_lora_rank % kBlockWeights != 0)
+    fail(m.path(), "the fast engine needs hidden_size and kv_lora_rank to be multiples of 32; use --engine reference");
+  if (o.chunk < 1) fail("--chunk", "must be at least 1");
+  const int64_t ctx = o.context > 0 ? o.context : default_context(c);
+  chunk_ = std::min(o.chunk, ctx);
+  cache_ = KvCache(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  if (m.has_mtp()) mtp_cache_ = KvCache(1, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  const int64_t D = c.hidden_size, T = chunk_;
+  x_.resize(size_t(T * D));
+  h_.resize(size_t(T * D));
+  y_.resize(size_t(T * D));
+  hq_.resize(size_t(T * D / kBlockWeights));
+  if (m.has_mtp()) {
+    cat_.resize(size_t(T * 2 * D));
+    catq_.resize(size_t(T * 2 * D / kBlockWeights));
+    e_.resize(size_t(D));
+  }
+  jobs_.reserve(1);
+  mla_.reserve(c, T, ctx, threads_);
+  ffn_.reserve(c, m.weights(), T, threads_);
+}
+
+void FastSession::truncate(int64_t n, int64_t mtp_n) {
+  n_past_ = std::clamp<int64_t>(n, 0, n_past_);
+  mtp_past_ = std::clamp<int64_t>(mtp_n, 0, mtp_past_);
+}
+
+Acts FastSession::quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) const {
+  quantize_rows(x, T, n, q);
+  return Acts{x, q, T};
+}
+
+void FastSession::layer(const LayerWeights& w, KvCache& cache, int64_t cache_layer, int64_t pos0, int64_t T,
+                        RouterRecord* rec) {
+  const ModelConfig& c = model_.config();
+  const int64_t D = c.hidden_size;
+  float *x = x_.data(), *h = h_.data(), *y = y_.data();
+  rmsnorm_rows(x, w.attn_norm.data(), T, D, c.rms_norm_eps, h);
+  mla_absorbed(c, w.attn, rope_, cache, cache_layer, pos0, quantized(h, T, D, hq_.data()), y, mla_);
+  for (int64_t i = 0; i < T * D; ++i) x[i] += y[i];
+  rmsnorm_rows(x, w.ffn_norm.data(), T, D, c.rms_norm_eps, h);
+  const Acts a = quantized(h, T, D, hq_.data());
+  if (w.is_moe)
+    moe_fast(c, w.moe, a, y, ffn_, rec);
+  else
+    ffn_fast(w.dense, a, y, ffn_);
+  for (int64_t i = 0; i < T * D; ++i) x[i] += y[i];
+}
+
+void FastSession::head(const Matrix& w, const float* hn, int64_t T, float* logits) {
+  const int64_t D = model_.config().hidden_size;
+  jobs_.assign(1, LinearJob{&w, quantized(hn, T, D, hq_.data()), logits});
+  run_linear(jobs_);
+}
+
+void FastSession::forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace,
+                          bool last_only) {
+  check_input_tokens(model_, tokens, n_past_, cache_.capacity(), "input");
+  if (trace && trace->want_layers) fail("--engine", "per-layer outputs are reported by the reference engine only");
+  const ModelConfig& c = model_.config();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = int64_t(tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  hidden_.resize(size_t(T * D));
+  logits.resize(size_t((last_only ? std::min<int64_t>(T, 1) : T) * V));
+  if (trace) {
+    trace->router.clear();
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+      if (w.layers[size_t(l)].is_moe) trace->router.push_back({l, {}, {}});
+    trace->hidden_prenorm.resize(size_t(T * D));
+  }
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    for (int64_t t = 0; t < n; ++t) dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
+    size_t moe_i = 0;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      const LayerWeights& lw = w.layers[size_t(l)];
+      RouterRecord* rec = trace && lw.is_moe ? &trace->router[moe_i++] : nullptr;
+      layer(lw, cache_, l, n_past_, n, rec);
+    }
+    if (trace) std::copy(x_.begin(), x_.begin() + n * D, trace->hidden_prenorm.begin() + c0 * D);
+    float* hid = hidden_.data() + c0 * D;
+    rmsnorm_rows(x_.data(), w.final_norm.data(), n, D, c.rms_norm_eps, hid);
+    if (!last_only) head(w.lm_head, hid, n, logits.data() + c0 * V);
+    n_past_ += n;
+  }
+  if (last_only && T > 0) head(w.lm_head, hidden_.data() + (T - 1) * D, 1, logits.data());
+}
+
+void FastSession::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
+                              RouterRecord* rec) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_input_tokens(model_, next_tokens, mtp_past_, mtp_cache_.capacity(), "MTP input");
+  const ModelConfig& c = model_.config();
+  const MtpWeights& m = *model_.weights().mtp;
+  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  if (rec) rec->layer = c.num_hidden_layers;
+  logits.resize(size_t(T * V));
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    for (int64_t t = 0; t < n; ++t) {
+      float* row = cat_.data() + t * 2 * D;
+      dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
+      // Embedding half first: the released weights follow that order (see fixtures README).
+      rmsnorm_rows(e_.data(), m.enorm.data(), 1, D, c.rms_norm_eps, row);
+      rmsnorm_rows(hidden + (c0 + t) * D, m.hnorm.data(), 1, D, c.rms_norm_eps, row + D);
+    }
+    quantize_rows(cat_.data(), n, 2 * D, catq_.data());
+    jobs_.assign(1, LinearJob{&m.eh_proj, Acts{cat_.data(), catq_.data(), n}, x_.data()});
+    run_linear(jobs_);
+    layer(m.layer, mtp_cache_, 0, mtp_past_, n, rec);
+    rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
+    head(m.head, h_.data(), n, logits.data() + c0 * V);
+    mtp_past_ += n;
+  }
+}
+
+EngineKind parse_engine_kind(const std::string& s) {
+  if (s == "fast") return EngineKind::Fast;
+  if (s == "reference" || s == "ref") return EngineKind::Reference;
+  fail("--engine", "unknown engine '" + s + "' (expected fast or reference)");
+}
+
+std::unique_ptr<Decoder> make_decoder(const Model& m, const SessionOptions& o) {
+  if (o.engine == EngineKind::Reference) return std::make_unique<Session>(m, o);
+  return std::make_unique<FastSession>(m, o);
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,60 @@
+// The fast engine: a Decoder over quantized weights as stored, with every buffer sized once
+// when the session is created (nothing is allocated per token).
+//
+// Per layer: RMSNorm -> absorbed MLA over the typed latent cache (mla_absorbed.h) -> residual
+// -> RMSNorm -> experts grouped by token (ffn_fast.h) -> residual. Prefill runs in chunks of
+// SessionOptions::chunk tokens; decode is the same code with one token. Threads: the OpenMP
+// team as set when the session is created; results do not depend on its size.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/decoder.h"
+#include "engine/ffn_fast.h"
+#include "engine/kv_cache.h"
+#include "engine/mla_absorbed.h"
+#include "engine/rope.h"
+
+namespace dsinfer {
+
+class FastSession final : public Decoder {
+ public:
+  FastSession(const Model& m, SessionOptions o = {});
+
+  void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr,
+               bool last_only = false) override;
+  void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
+                   RouterRecord* rec = nullptr) override;
+
+  const std::vector<float>& last_hidden() const override { return hidden_; }
+  int64_t n_past() const override { return n_past_; }
+  int64_t mtp_past() const override { return mtp_past_; }
+  int64_t context() const override { return cache_.capacity(); }
+  void truncate(int64_t n, int64_t mtp_n) override;
+  const Model& model() const override { return model_; }
+  size_t cache_bytes() const override { return cache_.bytes() + mtp_cache_.bytes(); }
+  int threads() const { return threads_; }
+
+ private:
+  void layer(const LayerWeights& w, KvCache& cache, int64_t cache_layer, int64_t pos0, int64_t T, RouterRecord* rec);
+  Acts quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) const;
+  void head(const Matrix& w, const float* h, int64_t T, float* logits);
+
+  const Model& model_;
+  SessionOptions opt_;
+  Rope rope_;
+  int threads_ = 1;
+  int64_t chunk_ = 0;
+  KvCache cache_, mtp_cache_;
+  int64_t n_past_ = 0, mtp_past_ = 0;
+  std::vector<float> hidden_;
+  // Per-chunk working set: residual x, normed h, block output y, MTP concat, their Q8_0 blocks.
+  std::vector<float> x_, h_, y_, cat_, e_;
+  std::vector<BlockQ8_0> hq_, catq_;
+  std::vector<LinearJob> jobs_;
+  MlaScratch mla_;
+  FfnScratch ffn_;
+};
+
+}  // namespace dsinfer

@@ -1,0 +1,33 @@
+// Float vector kernels of the fast path (attention over the latent cache, norms, SwiGLU),
+// written once with xsimd and compiled per ISA; the table follows the quantized kernels' ISA
+// (quant_kernels().isa), so DSINFER_ISA switches both together.
+//
+// Every function sums in an order fixed by n and the ISA alone, so a result never depends on
+// how work was split between threads. Nothing allocates; all are noexcept.
+#pragma once
+#include <cstdint>
+
+namespace dsinfer::simd {
+
+struct VecKernels {
+  float (*dot)(const float* a, const float* b, int64_t n) noexcept;
+  // y[0..n) += alpha * x
+  void (*axpy)(float alpha, const float* x, float* y, int64_t n) noexcept;
+  // out[h] = dot(q + h * ldq, row, n) for h < nq: one pass over `row` serves every query.
+  void (*dot_many)(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept;
+  // x[i] = exp(x[i] - shift); returns the sum.
+  float (*exp_shift_sum)(float* x, int64_t n, float shift) noexcept;
+  // g[i] = silu(g[i]) * u[i]
+  void (*silu_mul)(float* g, const float* u, int64_t n) noexcept;
+  const char* isa;
+};
+
+// The table matching quant_kernels().isa.
+const VecKernels& vec_kernels() noexcept;
+// One ISA's table, or nullptr (unknown, not compiled in, or unsupported by this CPU).
+const VecKernels* vec_kernels_for(const char* isa) noexcept;
+
+// Physical cores (libcpuinfo), at least 1: the default thread count.
+int physical_cores() noexcept;
+
+}  // namespace dsinfer::simd

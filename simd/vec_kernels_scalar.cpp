@@ -1,0 +1,40 @@
+// VecKernels in plain C++: the reference the ISA versions are tested against, and the
+// fallback on any CPU.
+#include <cmath>
+
+#include "simd/vec_kernels_isa.h"
+
+namespace dsinfer::simd::detail {
+namespace {
+
+float dot(const float* a, const float* b, int64_t n) noexcept {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+void axpy(float alpha, const float* x, float* y, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
+  for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
+}
+float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    s += x[i];
+  }
+  return s;
+}
+void silu_mul(float* g, const float* u, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+}  // namespace
+
+const VecKernels& vec_kernels_scalar() noexcept {
+  static constexpr VecKernels k{dot, axpy, dot_many, exp_shift_sum, silu_mul, "scalar"};
+  return k;
+}
+
+}  // namespace dsinfer::simd::detail

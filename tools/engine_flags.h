@@ -1,0 +1,23 @@
+// The options every model-running command shares: engine, threads, KV cache type, prefill chunk.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "engine/decoder.h"
+
+namespace dsinfer::cli {
+
+struct EngineFlags {
+  std::string engine = "fast";
+  int threads = 0;  // 0: physical cores
+  std::string kv = "f32";
+  int64_t chunk = 512;
+  int64_t context = 0;
+};
+
+void add_engine_flags(CLI::App* sub, EngineFlags& f);
+// Validates the flags, sets the OpenMP team size, returns the session options.
+SessionOptions session_options(const EngineFlags& f);
+
+}  // namespace dsinfer::cli

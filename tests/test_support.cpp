@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +75,40 @@ CommandResult run_dsinfer(const std::string& args) {
   r.out = read_file(t.file("out"));
   r.err = read_file(t.file("err"));
   return r;
+}
+
+}  // namespace dsinfer::test
+
+namespace dsinfer::test {
+
+Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got, int64_t V) {
+  Agreement a;
+  const int64_t P = int64_t(ref.size()) / V;
+  if (P == 0 || got.size() != ref.size()) {
+    ADD_FAILURE() << "agreement: " << ref.size() << " reference logits vs " << got.size();
+    return a;
+  }
+  for (int64_t p = 0; p < P; ++p) {
+    const float* r = ref.data() + p * V;
+    const float* g = got.data() + p * V;
+    double mr = r[0], mg = g[0];
+    int64_t ar = 0, ag = 0;
+    for (int64_t i = 1; i < V; ++i) {
+      if (r[i] > mr) mr = r[i], ar = i;
+      if (g[i] > mg) mg = g[i], ag = i;
+    }
+    double zr = 0, zg = 0;
+    for (int64_t i = 0; i < V; ++i) zr += std::exp(r[i] - mr), zg += std::exp(g[i] - mg);
+    double kl = 0;
+    for (int64_t i = 0; i < V; ++i) {
+      const double lr = r[i] - mr - std::log(zr), lg = g[i] - mg - std::log(zg);
+      kl += std::exp(lr) * (lr - lg);
+    }
+    a.kl_mean += kl / double(P);
+    a.kl_max = std::max(a.kl_max, kl);
+    a.top1 += (ar == ag) ? 1.0 / double(P) : 0.0;
+  }
+  return a;
 }
 
 }  // namespace dsinfer::test

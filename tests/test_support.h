@@ -35,6 +35,14 @@ struct CommandResult {
   int exit_code = -1;
   std::string out, err;
 };
+// How close a model's logits come to a reference's, over P positions of V logits each:
+// KL(reference || model) per position in float64 (mean and max), and the share of positions
+// whose argmax agrees.
+struct Agreement {
+  double kl_mean = 0, kl_max = 0, top1 = 0;
+};
+Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got, int64_t V);
+
 // Runs the dsinfer binary with `args` (already shell-quoted where needed).
 CommandResult run_dsinfer(const std::string& args);
 

@@ -58,36 +58,6 @@ void quantize(const std::string& fx, const std::string& out, const std::string& 
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
-struct Agreement {
-  double kl_mean = 0, top1 = 0;
-};
-
-// KL(reference || model) per position, in float64.
-Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got, int64_t V) {
-  Agreement a;
-  const int64_t P = int64_t(ref.size()) / V;
-  for (int64_t p = 0; p < P; ++p) {
-    const float* r = ref.data() + p * V;
-    const float* g = got.data() + p * V;
-    double mr = r[0], mg = g[0];
-    int64_t ar = 0, ag = 0;
-    for (int64_t i = 1; i < V; ++i) {
-      if (r[i] > mr) mr = r[i], ar = i;
-      if (g[i] > mg) mg = g[i], ag = i;
-    }
-    double zr = 0, zg = 0;
-    for (int64_t i = 0; i < V; ++i) zr += std::exp(r[i] - mr), zg += std::exp(g[i] - mg);
-    double kl = 0;
-    for (int64_t i = 0; i < V; ++i) {
-      const double lr = r[i] - mr - std::log(zr), lg = g[i] - mg - std::log(zg);
-      kl += std::exp(lr) * (lr - lg);
-    }
-    a.kl_mean += kl / double(P);
-    a.top1 += (ar == ag) ? 1.0 / double(P) : 0.0;
-  }
-  return a;
-}
-
 float max_abs(const std::vector<float>& a, const std::vector<float>& b) {
   EXPECT_EQ(a.size(), b.size());
   float m = 0;
@@ -122,7 +92,7 @@ TEST(QuantizeKl, PinnedAgainstGoldens) {
     const std::string out = d.file(std::string(p.fx) + "-" + p.type + ".gguf");
     quantize(p.fx, out, std::string(p.type) == "mix" ? "" : std::string("--type ") + p.type);
     const std::vector<float> ref = read_npy(test::fixture(std::string("golden/") + p.fx + "/logits_fullseq_absorb.npy")).f32;
-    const Agreement a = agreement(ref, logits_of(out, full_sequence(p.fx)), 512);
+    const test::Agreement a = test::agreement(ref, logits_of(out, full_sequence(p.fx)), 512);
     std::printf("[ measured ] %-18s %-5s KL mean %.4f top-1 %.3f size %ju\n", p.fx, p.type, a.kl_mean, a.top1,
                 uintmax_t(fs::file_size(out)));
     EXPECT_LE(a.kl_mean, p.kl_max) << p.fx << " " << p.type;
@@ -136,8 +106,8 @@ TEST(QuantizeKl, ScaleSearchBeatsRoundToNearestForQ4_0) {
     quantize(fx, d.file("s.gguf"), "--type q4_0");
     quantize(fx, d.file("r.gguf"), "--type q4_0 --no-search");
     const std::vector<float> ref = read_npy(test::fixture(std::string("golden/") + fx + "/logits_fullseq_absorb.npy")).f32;
-    const double s = agreement(ref, logits_of(d.file("s.gguf"), full_sequence(fx)), 512).kl_mean;
-    const double r = agreement(ref, logits_of(d.file("r.gguf"), full_sequence(fx)), 512).kl_mean;
+    const double s = test::agreement(ref, logits_of(d.file("s.gguf"), full_sequence(fx)), 512).kl_mean;
+    const double r = test::agreement(ref, logits_of(d.file("r.gguf"), full_sequence(fx)), 512).kl_mean;
     std::printf("[ measured ] %s Q4_0 KL: searched %.4f, round-to-nearest %.4f\n", fx, s, r);
     EXPECT_LT(s, r) << fx;
   }

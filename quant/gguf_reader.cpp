@@ -477,7 +477,7 @@ class GgufParser {
 
 // ---- GgufFile ----
 
-GgufFile::GgufFile(const std::string& path) : map_(path) { GgufParser(*this).parse(); }
+GgufFile::GgufFile(const std::string& path, MapMode mode) : map_(path, mode) { GgufParser(*this).parse(); }
 
 const GgufValue* GgufFile::find(std::string_view key) const {
   auto it = kv_index_.find(key);

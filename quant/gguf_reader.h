@@ -102,7 +102,9 @@ struct GgufTensor {
 
 class GgufFile {
  public:
-  explicit GgufFile(const std::string& path);  // maps and validates; throws Error
+  // Maps (or copies, see MappedFile) and validates; throws Error.
+  explicit GgufFile(const std::string& path, MapMode mode = MapMode::Mmap);
+  MapMode map_mode() const { return map_.mode(); }
 
   const std::string& path() const { return map_.path(); }
   uint32_t version() const { return version_; }

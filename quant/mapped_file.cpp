@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -13,7 +15,53 @@
 
 namespace dsinfer {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+namespace {
+
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kCopyChunk = size_t(64) << 20;
+
+// Reads the whole file into fresh anonymous memory (huge pages where the kernel has them), in
+// parallel chunks. Returns the mapping; throws on a read error or short file.
+void* copy_file(int fd, size_t size, const std::string& path) {
+  const size_t len = (size + kHugePage - 1) & ~(kHugePage - 1);
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) fail(path, std::string("cannot allocate memory for the weights: ") + std::strerror(errno));
+#ifdef MADV_HUGEPAGE
+  ::madvise(p, len, MADV_HUGEPAGE);
+#endif
+  auto* dst = static_cast<uint8_t*>(p);
+  const int64_t chunks = int64_t((size + kCopyChunk - 1) / kCopyChunk);
+  std::atomic<int> err{0};
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    size_t off = size_t(c) * kCopyChunk;
+    const size_t end = std::min(size, off + kCopyChunk);
+    while (off < end && err.load(std::memory_order_relaxed) == 0) {
+      const ssize_t n = ::pread(fd, dst + off, end - off, off_t(off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err.store(n < 0 ? errno : EIO);
+        break;
+      }
+      off += size_t(n);
+    }
+  }
+  if (err.load() != 0) {
+    ::munmap(p, len);
+    fail(path, std::string("cannot read: ") + std::strerror(err.load()));
+  }
+  ::mprotect(p, len, PROT_READ);
+  return p;
+}
+
+}  // namespace
+
+uint64_t physical_memory_bytes() noexcept {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+MappedFile::MappedFile(const std::string& path, MapMode mode) : path_(path), mode_(mode) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
@@ -28,7 +76,17 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
   size_ = size_t(st.st_size);
   if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    void* p = nullptr;
+    if (mode == MapMode::Copy) {
+      try {
+        p = copy_file(fd, size_, path);
+      } catch (...) {
+        ::close(fd);
+        throw;
+      }
+    } else {
+      p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    }
     if (p == MAP_FAILED) {
       int e = errno;
       ::close(fd);
@@ -42,7 +100,8 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
 MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept
-    : path_(std::move(o.path_)), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    : path_(std::move(o.path_)), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
+      mode_(o.mode_) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
@@ -50,6 +109,7 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     path_ = std::move(o.path_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    mode_ = o.mode_;
   }
   return *this;
 }
@@ -62,7 +122,10 @@ void release_pages(const void* p, size_t n) noexcept {
 }
 
 void MappedFile::release() noexcept {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_) {
+    const size_t len = mode_ == MapMode::Copy ? (size_ + kHugePage - 1) & ~(kHugePage - 1) : size_;
+    ::munmap(const_cast<uint8_t*>(data_), len);
+  }
   data_ = nullptr;
   size_ = 0;
 }

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <initializer_list>
+#include <set>
+#include <string>
 
 #include "simd/quant_dot_isa.h"
 #include "simd/vec_kernels_isa.h"
@@ -78,6 +81,17 @@ const VecKernels* vec_kernels_for(const char* isa) noexcept { return isa ? vec_l
 
 int physical_cores() noexcept {
   if (!cpu_ready()) return 1;
+#if defined(__linux__)
+  // The kernel's topology first: under some hypervisors libcpuinfo reads CPUID's view and
+  // counts two vCPUs that Linux reports as two cores (no SMT siblings) as one core.
+  std::set<std::string> cores;
+  for (uint32_t i = 0; i < cpuinfo_get_processors_count(); ++i) {
+    std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(i) + "/topology/thread_siblings_list");
+    std::string s;
+    if (f && std::getline(f, s)) cores.insert(s);
+  }
+  if (!cores.empty()) return int(cores.size());
+#endif
   const uint32_t n = cpuinfo_get_cores_count();
   return n > 0 ? int(n) : 1;
 }

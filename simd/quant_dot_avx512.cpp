@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "simd/quant_dot_isa.h"
@@ -101,6 +102,67 @@ constexpr auto make_table(std::integer_sequence<int, NT...>) {
 // weights), 48 KiB. Wider rows convert per row instead.
 constexpr int64_t kScaleSlots = kGemmMaxTokens * 768;
 
+// Q4_0 without the sign moves: the unsigned nibbles q (0..15) go straight into vpdpbusd
+// against the signed activations, and a second vpdpbusd with bytes of 8 takes the offset back
+// out, so each lane holds sum (q - 8) x exactly, as in the general kernel. The activation scales
+// come from a per-token table (stride nb + 1, the last slot zero for an odd tail's empty half),
+// and two accumulators per token halve the fma dependency chain.
+__m512i nibbles2(const BlockQ4_0* w, bool two) {
+  __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[0].qs)));
+  v = two ? _mm512_mask_broadcast_i32x4(v, 0xFF00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[1].qs)))
+          : _mm512_maskz_mov_epi32(0x00FF, v);
+  // 128-bit lanes: low nibbles of block b, its high nibbles, then the same for block b + 1.
+  v = _mm512_mask_srli_epi32(v, 0xF0F0, v, 4);
+  return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+// Lanes 0..7 = p[0], lanes 8..15 = p[1].
+__m512 pair_at(const float* p) {
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+}
+
+template <int NT>
+void q4_rows_kernel(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, const float* dx,
+                    float* Yc, int64_t row0, int64_t row1) noexcept {
+  const __m512i zero = _mm512_setzero_si512(), eight = _mm512_set1_epi8(8);
+  const int64_t ld = nb + 1;
+  for (int64_t r = row0; r < row1; ++r) {
+    const BlockQ4_0* w = W + r * nb;
+    __m512 acc[2][NT];
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool two = b + 1 < nb;
+      const __m512i wq = nibbles2(w + b, two);
+      const __m512 dw = pair(half(w[b].d), two ? half(w[b + 1].d) : 0.0f);
+      const int k = int(b >> 1) & 1;
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+        const BlockQ8_0* x = Xc + t * nb + b;
+        const __m512i xv = pair(act(x[0]), two ? act(x[1]) : _mm256_setzero_si256());
+        const __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, wq, xv), _mm512_dpbusd_epi32(zero, eight, xv));
+        acc[k][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, pair_at(dx + t * ld + b)), acc[k][t]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) Yc[t * rows + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
+  }
+}
+
+template <int... NT>
+constexpr auto make_q4_table(std::integer_sequence<int, NT...>) {
+  using Fn = void (*)(const BlockQ4_0*, int64_t, int64_t, const BlockQ8_0*, const float*, float*, int64_t,
+                      int64_t) noexcept;
+  return std::array<Fn, sizeof...(NT)>{q4_rows_kernel<NT + 1>...};
+}
+
+// Widest rows the Q4_0 tables serve (blocks); wider ones take the general kernel.
+constexpr int64_t kQ4MaxBlocks = 768;
+
+void gemm_q4(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
+             int64_t row0, int64_t row1) noexcept;
+
 template <class Block>
 void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
           int64_t row0, int64_t row1) noexcept {
@@ -121,10 +183,31 @@ void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t 
   }
 }
 
+void gemm_q4(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
+             int64_t row0, int64_t row1) noexcept {
+  if (nb > kQ4MaxBlocks) return gemm<BlockQ4_0>(W, rows, nb, X, n_tok, Y, row0, row1);
+  constexpr auto seq = std::make_integer_sequence<int, int(kGemmMaxTokens)>{};
+  static constexpr auto table = make_q4_table(seq);
+  alignas(64) float dx[kGemmMaxTokens * (kQ4MaxBlocks + 1)];
+  const int64_t ld = nb + 1;
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kGemmMaxTokens) {
+    const int64_t nt = std::min(kGemmMaxTokens, n_tok - t0);
+    const BlockQ8_0* Xc = X + t0 * nb;
+    for (int64_t t = 0; t < nt; ++t) {
+      for (int64_t b = 0; b < nb; ++b) dx[t * ld + b] = half(Xc[t * nb + b].d);
+      dx[t * ld + nb] = 0.0f;
+    }
+    table[size_t(nt - 1)](W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
+  }
+}
+
 template <class Block>
 float dot(const Block* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
   float y = 0.0f;
-  gemm(w, 1, nblocks, x, 1, &y, 0, 1);
+  if constexpr (std::is_same_v<Block, BlockQ4_0>)
+    gemm_q4(w, 1, nblocks, x, 1, &y, 0, 1);
+  else
+    gemm(w, 1, nblocks, x, 1, &y, 0, 1);
   return y;
 }
 
@@ -159,8 +242,8 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
 }  // namespace
 
 const QuantKernels& quant_kernels_avx512() noexcept {
-  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>,
-                                  gemm<BlockQ4_0>, "avx512vnni"};
+  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>, gemm_q4,
+                                  "avx512vnni"};
   return k;
 }
 

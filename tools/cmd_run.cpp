@@ -41,7 +41,7 @@ void run_run(RunOptions o) {
   if (o.n_predict < 0) fail("-n", "must not be negative");
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  auto model = Model::open(o.model);
+  auto model = Model::open(o.model, weights_load(o.engine));
   auto tok = open_model_tokenizer(*model);
   std::vector<int32_t> prompt;
   if (!o.tokens.empty()) {

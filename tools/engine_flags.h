@@ -14,10 +14,13 @@ struct EngineFlags {
   std::string kv = "f32";
   int64_t chunk = 512;
   int64_t context = 0;
+  std::string weights = "auto";
 };
 
 void add_engine_flags(CLI::App* sub, EngineFlags& f);
 // Validates the flags, sets the OpenMP team size, returns the session options.
 SessionOptions session_options(const EngineFlags& f);
+// The --weights mode.
+WeightsLoad weights_load(const EngineFlags& f);
 
 }  // namespace dsinfer::cli

@@ -1,0 +1,524 @@
+// The NEON quantized-dot kernels against the scalar reference, as a standalone aarch64 program
+// (no GoogleTest: there is none for arm64 on an x86-64 CI host). Built by the aarch64 cross
+// compiler and run under qemu-aarch64 (tests/simd/neon_cross/CMakeLists.txt); the checks follow
+// tests/simd/quant_dot_test.cpp: integer parts exact, float results within a worst-case
+// rounding bound (see tolerance()), activation quantization byte for byte. The tables are taken
+// directly from detail:: (the libcpuinfo dispatch is not built here).
+//
+// Usage: neon_kernels_check [seed]. Prints every failed check (up to a limit) and returns 1 when
+// any failed. Inputs sit right before a PROT_NONE page, so a kernel reading past the end of
+// a row, a token or an output buffer stops with a message instead of passing by luck.
+#if !defined(__aarch64__)
+#error "neon_kernels_check is an aarch64 program (cross-compiled; see CMakeLists.txt)"
+#endif
+
+#include <asm/hwcap.h>
+#include <signal.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "quant/blocks.h"
+#include "quant/dtype.h"
+#include "simd/quant_dot_isa.h"
+
+namespace {
+
+using dsinfer::BlockQ4_0;
+using dsinfer::BlockQ8_0;
+using dsinfer::kBlockWeights;
+using dsinfer::simd::QuantKernels;
+
+// ---- reporting ----
+
+const char* g_section = "start";  // what is running, for failure and crash messages
+int64_t g_checks = 0, g_failures = 0;
+double g_worst = 0;  // the largest |NEON - scalar| / tolerance seen
+constexpr int64_t kMaxPrinted = 60;
+
+__attribute__((format(printf, 1, 2))) void fail(const char* fmt, ...) {
+  ++g_failures;
+  if (g_failures > kMaxPrinted) return;
+  std::printf("FAIL [%s] ", g_section);
+  va_list ap;
+  va_start(ap, fmt);
+  std::vprintf(fmt, ap);
+  va_end(ap);
+  std::printf("\n");
+}
+
+void on_segv(int) {
+  // Only async-signal-safe calls here.
+  const char a[] = "CRASH (SIGSEGV: out-of-bounds access, e.g. into a guard page) during [";
+  const char b[] = "]\n";
+  (void)!write(2, a, sizeof a - 1);
+  (void)!write(2, g_section, std::strlen(g_section));
+  (void)!write(2, b, sizeof b - 1);
+  _exit(3);
+}
+
+// ---- buffers whose last element is followed by an inaccessible page ----
+
+template <class T>
+class Guarded {
+ public:
+  explicit Guarded(size_t n) : n_(n) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t bytes = n * sizeof(T);
+    body_ = (bytes + page - 1) / page * page;
+    len_ = body_ + page;
+    void* p = mmap(nullptr, len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED || mprotect(static_cast<char*>(p) + body_, page, PROT_NONE) != 0) {
+      std::perror("mmap/mprotect");
+      std::exit(2);
+    }
+    base_ = static_cast<char*>(p);
+    data_ = reinterpret_cast<T*>(base_ + body_ - bytes);  // sizeof(T) keeps T's alignment here
+  }
+  explicit Guarded(const std::vector<T>& v) : Guarded(v.size()) {
+    if (!v.empty()) std::memcpy(static_cast<void*>(data_), v.data(), v.size() * sizeof(T));
+  }
+  Guarded(const Guarded&) = delete;
+  Guarded& operator=(const Guarded&) = delete;
+  ~Guarded() { munmap(base_, len_); }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return n_; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  size_t n_, body_ = 0, len_ = 0;
+  char* base_ = nullptr;
+  T* data_ = nullptr;
+};
+
+// ---- data ----
+
+const QuantKernels& scalar() { return dsinfer::simd::detail::quant_kernels_scalar(); }
+const QuantKernels& neon() { return dsinfer::simd::detail::quant_kernels_neon(); }
+
+std::vector<float> random_floats(std::mt19937& rng, int64_t n, float scale) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+std::vector<BlockQ8_0> q8(const std::vector<float>& x) {
+  std::vector<BlockQ8_0> b(x.size() / kBlockWeights);
+  dsinfer::quantize_row_q8_0(x.data(), b.data(), int64_t(x.size()));
+  return b;
+}
+std::vector<BlockQ4_0> q4(const std::vector<float>& x) {
+  std::vector<BlockQ4_0> b(x.size() / kBlockWeights);
+  dsinfer::quantize_row_q4_0(x.data(), b.data(), int64_t(x.size()));
+  return b;
+}
+
+int32_t level(const BlockQ8_0& b, int j) { return b.qs[j]; }
+int32_t level(const BlockQ4_0& b, int j) { return j < 16 ? (b.qs[j] & 0x0F) - 8 : (b.qs[j - 16] >> 4) - 8; }
+
+// The allowed difference from the scalar result. The SIMD kernels do not sum a block's 32
+// products into one integer: each of NEON's 4 lanes holds a partial sum of 8, scaled and
+// accumulated in float on its own, so when a block's partial sums cancel, rounding is relative
+// to them, not to the block's dot (a block whose dot is exactly 0 can come out as +-1 ulp of a
+// partial sum). The bound is therefore taken over S = sum over blocks of
+// |d_w * d_x| * sum_j |w_j * x_j|: scalar (one product and one add per block) and NEON (one fma
+// per block and lane, then 3 adds) each err by at most (nb + 3) rounding units of S. The
+// tolerance is that worst case with margin (below 1e-5 * S up to 80 blocks), plus a few
+// subnormal steps for underflow.
+template <class Block>
+double tolerance(const Block* w, const BlockQ8_0* x, int64_t nb) {
+  double s = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    int64_t i = 0;
+    for (int j = 0; j < kBlockWeights; ++j) i += std::abs(int64_t(level(w[b], j)) * x[b].qs[j]);
+    s += double(i) * std::fabs(double(dsinfer::fp16_to_f32(w[b].d)) * dsinfer::fp16_to_f32(x[b].d));
+  }
+  return double(2 * nb + 8) * (0x1p-24 * s + 0x1p-149);
+}
+
+bool close(float got, float want, double tol) {
+  const double diff = std::fabs(double(got) - double(want));
+  if (diff / tol > g_worst) g_worst = diff / tol;
+  return diff <= tol;  // false for NaN
+}
+
+template <class Block>
+struct Ops;
+template <>
+struct Ops<BlockQ8_0> {
+  static constexpr const char* name = "q8_0";
+  static auto dot(const QuantKernels& k) { return k.dot_q8_0_q8_0; }
+  static auto gemm(const QuantKernels& k) { return k.gemm_q8_0; }
+  static std::vector<BlockQ8_0> quant(const std::vector<float>& x) { return q8(x); }
+};
+template <>
+struct Ops<BlockQ4_0> {
+  static constexpr const char* name = "q4_0";
+  static auto dot(const QuantKernels& k) { return k.dot_q4_0_q8_0; }
+  static auto gemm(const QuantKernels& k) { return k.gemm_q4_0; }
+  static std::vector<BlockQ4_0> quant(const std::vector<float>& x) { return q4(x); }
+};
+
+// Blocks with every level equal: Q8_0 level v, Q4_0 level v (nibble v + 8, v in -8..7).
+BlockQ8_0 q8_const(uint16_t d, int v) {
+  BlockQ8_0 b;
+  b.d = d;
+  for (int8_t& q : b.qs) q = int8_t(v);
+  return b;
+}
+BlockQ4_0 q4_const(uint16_t d, int v) {
+  BlockQ4_0 b;
+  b.d = d;
+  for (uint8_t& q : b.qs) q = uint8_t((v + 8) | ((v + 8) << 4));
+  return b;
+}
+
+// ---- checks with exactly known answers ----
+
+// A result that must be exact: both tables, dot and gemm (rows 3, several token counts).
+template <class Block>
+void expect_exact(const char* what, const std::vector<Block>& w1, const std::vector<BlockQ8_0>& x1, float want) {
+  const int64_t nb = int64_t(w1.size());
+  for (const QuantKernels* k : {&scalar(), &neon()}) {
+    ++g_checks;
+    const Guarded<Block> w(w1);
+    const Guarded<BlockQ8_0> x(x1);
+    const float got = Ops<Block>::dot(*k)(w.data(), x.data(), nb);
+    if (got != want)
+      fail("%s %s dot %s nb %lld: got %.9g, want %.9g", k->isa, Ops<Block>::name, what, (long long)nb, double(got),
+           double(want));
+  }
+  // gemm: 3 identical rows, n_tok identical tokens; every element is `want`.
+  for (int64_t n_tok : {1, 2, 7, 16, 17, 33}) {
+    const int64_t rows = 3;
+    std::vector<Block> W;
+    std::vector<BlockQ8_0> X;
+    for (int64_t r = 0; r < rows; ++r) W.insert(W.end(), w1.begin(), w1.end());
+    for (int64_t t = 0; t < n_tok; ++t) X.insert(X.end(), x1.begin(), x1.end());
+    const Guarded<Block> gw(W);
+    const Guarded<BlockQ8_0> gx(X);
+    Guarded<float> y(size_t(rows * n_tok));
+    Ops<Block>::gemm(neon())(gw.data(), rows, nb, gx.data(), n_tok, y.data(), 0, rows);
+    for (size_t i = 0; i < y.size(); ++i) {
+      ++g_checks;
+      if (y[i] != want)
+        fail("neon %s gemm %s nb %lld n_tok %lld: Y[%zu] = %.9g, want %.9g", Ops<Block>::name, what, (long long)nb,
+             (long long)n_tok, i, double(y[i]), double(want));
+    }
+  }
+}
+
+void check_exact() {
+  g_section = "exact: all levels 1";
+  // Levels all 1 at scale 1.0 (fp16 0x3C00): the dot is 32 per block.
+  for (int64_t nb : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33}) {
+    const std::vector<BlockQ8_0> x(size_t(nb), q8_const(0x3C00, 1));
+    expect_exact("levels 1", std::vector<BlockQ8_0>(size_t(nb), q8_const(0x3C00, 1)), x, float(32 * nb));
+    expect_exact("levels 1", std::vector<BlockQ4_0>(size_t(nb), q4_const(0x3C00, 1)), x, float(32 * nb));
+  }
+
+  g_section = "exact: scales";
+  // fp16 scales: negative (Q4_0's d = vmax / -8 is often negative), subnormal, the largest.
+  {
+    const std::vector<BlockQ8_0> x(3, q8_const(0x3C00, 1));
+    expect_exact("w d -1", std::vector<BlockQ8_0>(3, q8_const(0xBC00, 1)), x, -96.0f);
+    expect_exact("w d -1", std::vector<BlockQ4_0>(3, q4_const(0xBC00, 1)), x, -96.0f);
+    expect_exact("w d 2^-24", std::vector<BlockQ8_0>(3, q8_const(0x0001, 1)), x, 96.0f * 0x1p-24f);
+    expect_exact("w d 2^-24", std::vector<BlockQ4_0>(3, q4_const(0x0001, 1)), x, 96.0f * 0x1p-24f);
+    expect_exact("w d 65504", std::vector<BlockQ8_0>(3, q8_const(0x7BFF, 1)), x, 96.0f * 65504.0f);
+    const std::vector<BlockQ8_0> xq(3, q8_const(0x3400, 1));  // x d = 0.25
+    expect_exact("w d 2, x d 0.25", std::vector<BlockQ4_0>(3, q4_const(0x4000, 1)), xq, 48.0f);
+    const std::vector<BlockQ8_0> x0(3, q8_const(0x0000, 1));  // x d = 0
+    expect_exact("x d 0", std::vector<BlockQ8_0>(3, q8_const(0x3C00, 5)), x0, 0.0f);
+  }
+
+  g_section = "exact: extreme levels";
+  {
+    const std::vector<BlockQ8_0> xn(3, q8_const(0x3C00, -127)), xp(3, q8_const(0x3C00, 127));
+    expect_exact("127 * -127", std::vector<BlockQ8_0>(3, q8_const(0x3C00, 127)), xn, -3.0f * 32 * 127 * 127);
+    expect_exact("-127 * -127", std::vector<BlockQ8_0>(3, q8_const(0x3C00, -127)), xn, 3.0f * 32 * 127 * 127);
+    expect_exact("-8 * 127", std::vector<BlockQ4_0>(3, q4_const(0x3C00, -8)), xp, -3.0f * 32 * 8 * 127);
+    expect_exact("-8 * -127", std::vector<BlockQ4_0>(3, q4_const(0x3C00, -8)), xn, 3.0f * 32 * 8 * 127);
+    expect_exact("7 * -127", std::vector<BlockQ4_0>(3, q4_const(0x3C00, 7)), xn, -3.0f * 32 * 7 * 127);
+    expect_exact("level 0", std::vector<BlockQ4_0>(3, q4_const(0x3C00, 0)), xn, 0.0f);
+  }
+
+  g_section = "exact: hand-checked blocks";
+  // As tests/simd/quant_dot_test.cpp HandChecked:
+  //  Q8_0: w d 1.0, levels j - 16; x d 0.5, levels 2: -32 * 0.5 = -16.
+  //  Q4_0: w d 2.0, bytes 0x79 (elements 0..15 level +1, 16..31 level -1); x d 0.25, levels j + 1:
+  //        (136 - 392) * 0.5 = -128.
+  {
+    BlockQ8_0 w8{}, x8{}, x4{};
+    BlockQ4_0 w4{};
+    w8.d = 0x3C00;
+    x8.d = 0x3800;
+    w4.d = 0x4000;
+    x4.d = 0x3400;
+    for (int j = 0; j < 32; ++j) {
+      w8.qs[j] = int8_t(j - 16);
+      x8.qs[j] = 2;
+      x4.qs[j] = int8_t(j + 1);
+    }
+    for (int j = 0; j < 16; ++j) w4.qs[j] = 0x79;
+    expect_exact("hand-checked", std::vector<BlockQ8_0>{w8}, std::vector<BlockQ8_0>{x8}, -16.0f);
+    expect_exact("hand-checked", std::vector<BlockQ4_0>{w4}, std::vector<BlockQ8_0>{x4}, -128.0f);
+  }
+
+  g_section = "exact: one-hot positions";
+  // One weight of level 1 at element p of block b, the rest 0; activation levels all distinct
+  // (j + 1 + 32 b), scales 2 * 0.25: the dot is (p + 1 + 32 b) / 2. Catches swapped halves,
+  // nibbles or blocks.
+  {
+    const int64_t nb = 3;
+    std::vector<BlockQ8_0> x(static_cast<size_t>(nb));
+    for (int64_t b = 0; b < nb; ++b) {
+      x[size_t(b)].d = 0x3400;
+      for (int j = 0; j < 32; ++j) x[size_t(b)].qs[j] = int8_t(j + 1 + 32 * b);
+    }
+    char what[64];
+    for (int64_t b = 0; b < nb; ++b)
+      for (int p = 0; p < 32; ++p) {
+        std::snprintf(what, sizeof what, "one-hot block %lld element %d", (long long)b, p);
+        const float want = float(p + 1 + 32 * b) * 0.5f;
+        std::vector<BlockQ8_0> w8(size_t(nb), q8_const(0x4000, 0));
+        w8[size_t(b)].qs[p] = 1;
+        expect_exact(what, w8, x, want);
+        std::vector<BlockQ4_0> w4(size_t(nb), q4_const(0x4000, 0));
+        uint8_t& byte = w4[size_t(b)].qs[p % 16];
+        byte = p < 16 ? uint8_t((byte & 0xF0) | 9) : uint8_t((byte & 0x0F) | (9 << 4));
+        expect_exact(what, w4, x, want);
+      }
+  }
+}
+
+// Random levels at scale 1.0 and few blocks: the float result is the exact integer sum.
+void check_integer_part(std::mt19937& rng) {
+  g_section = "integer part exact";
+  std::uniform_int_distribution<int> lv(-127, 127), nib(0, 255);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t nb = 1 + trial % 9;
+    const bool extreme = trial % 4 == 0;
+    std::vector<BlockQ8_0> w8(static_cast<size_t>(nb)), x(static_cast<size_t>(nb));
+    std::vector<BlockQ4_0> w4(static_cast<size_t>(nb));
+    int64_t e8 = 0, e4 = 0;
+    for (size_t b = 0; b < size_t(nb); ++b) {
+      w8[b].d = x[b].d = w4[b].d = 0x3C00;
+      for (int j = 0; j < 32; ++j) {
+        w8[b].qs[j] = int8_t(extreme ? (j % 2 ? 127 : -127) : lv(rng));
+        x[b].qs[j] = int8_t(extreme ? -127 : lv(rng));
+      }
+      for (int j = 0; j < 16; ++j) w4[b].qs[j] = uint8_t(nib(rng));
+      for (int j = 0; j < 32; ++j) {
+        e8 += int64_t(w8[b].qs[j]) * x[b].qs[j];
+        e4 += int64_t(level(w4[b], j)) * x[b].qs[j];
+      }
+    }
+    expect_exact("random levels", w8, x, float(e8));
+    expect_exact("random levels", w4, x, float(e4));
+  }
+}
+
+// ---- activation quantization: the same bytes as quantize_row_q8_0 ----
+
+// NEON's quantize_row_q8_0_act against quantize_row_q8_0 on x (whole blocks), byte for byte.
+void compare_act(const std::vector<float>& x, const char* what) {
+  const int64_t nb = int64_t(x.size()) / kBlockWeights;
+  const Guarded<float> gx(x);
+  const std::vector<BlockQ8_0> ref = q8(x);
+  Guarded<BlockQ8_0> got(static_cast<size_t>(nb));
+  std::memset(static_cast<void*>(got.data()), 0x55, got.size() * sizeof(BlockQ8_0));
+  neon().quantize_row_q8_0_act(gx.data(), got.data(), nb * 32);
+  for (size_t b = 0; b < size_t(nb); ++b) {
+    ++g_checks;
+    if (std::memcmp(&got[b], &ref[b], sizeof(BlockQ8_0)) != 0) {
+      int j = 0;
+      while (j < 32 && got[b].qs[j] == ref[b].qs[j]) ++j;
+      if (got[b].d != ref[b].d)
+        fail("%s nb %lld block %zu: d 0x%04x, want 0x%04x", what, (long long)nb, b, got[b].d, ref[b].d);
+      else
+        fail("%s nb %lld block %zu element %d (x %.9g): level %d, want %d", what, (long long)nb, b, j,
+             double(x[b * 32 + size_t(j)]), got[b].qs[j], ref[b].qs[j]);
+    }
+    for (int j = 0; j < 32; ++j)
+      if (got[b].qs[j] == -128) fail("%s nb %lld block %zu element %d: level -128", what, (long long)nb, b, j);
+  }
+}
+
+void check_quantize_act(std::mt19937& rng) {
+  g_section = "quantize_row_q8_0_act";
+  char what[64];
+  for (int64_t nb : {1, 2, 3, 5, 7, 8, 9, 64, 100}) {
+    for (float scale : {3.0f, 1e-3f, 1e4f}) {
+      std::vector<float> x = random_floats(rng, nb * 32, scale);
+      // Special blocks: all zero; one tiny value (fp16-subnormal scale); subnormal floats (the
+      // reciprocal scale overflows); exact halves after scaling (amax 127 gives id 1, so k + 0.5
+      // rounds away from zero), the largest magnitude negative; huge values.
+      auto blk = [&](int64_t b, int j) -> float& { return x[size_t(b * 32 + j)]; };
+      if (nb >= 5) {
+        for (int j = 0; j < 32; ++j) blk(0, j) = 0.0f;
+        blk(1, 5) = 1e-30f;
+        for (int j = 0; j < 32; ++j) blk(2, j) = j == 0 ? 127.0f : float(j) - 16.5f;
+        for (int j = 0; j < 32; ++j) blk(3, j) = j == 7 ? -127.0f : 16.5f - float(j);
+        for (int j = 0; j < 32; ++j) blk(4, j) = j % 3 == 0 ? 1e-40f * float(j - 15) : 0.0f;
+      }
+      if (nb >= 64)
+        for (int j = 0; j < 32; ++j) blk(10, j) = float(j - 16) * 1e4f;
+      std::snprintf(what, sizeof what, "normal(0, %g)", double(scale));
+      compare_act(x, what);
+    }
+  }
+  // Values that scale to within a few ulps of k + 0.5 for random block maxima: the rounding of
+  // the scale, its reciprocal and the product must all be quantize_row_q8_0's (1 / (amax / 127),
+  // not 127 / amax; no fused multiply-add) or some levels come out one off.
+  std::uniform_real_distribution<float> mag(-6.0f, 6.0f);
+  std::uniform_int_distribution<int> lv(-127, 126);
+  std::vector<float> x(size_t(2000 * 32));
+  for (size_t b = 0; b < 2000; ++b) {
+    const float amax = std::exp2(mag(rng)) * (b % 2 ? -1.0f : 1.0f);
+    const float step = amax / 127.0f;
+    for (size_t j = 0; j < 32; ++j) x[b * 32 + j] = j == b % 32 ? amax : (float(lv(rng)) + 0.5f) * step;
+  }
+  compare_act(x, "near halves");
+}
+
+// ---- random shapes against the scalar reference ----
+
+// gemm over rows [row0, row1) and n_tok tokens; every element against scalar dot (and NEON
+// dot), rows outside the range must stay untouched.
+template <class Block>
+void check_gemm_case(std::mt19937& rng, int64_t rows, int64_t nb, int64_t n_tok, int64_t row0, int64_t row1) {
+  const Guarded<Block> W(Ops<Block>::quant(random_floats(rng, rows * nb * 32, 0.05f)));
+  const Guarded<BlockQ8_0> X(q8(random_floats(rng, n_tok * nb * 32, 2.0f)));
+  Guarded<float> y(size_t(rows * n_tok));
+  for (size_t i = 0; i < y.size(); ++i) y[i] = -999.0f;
+  Ops<Block>::gemm(neon())(W.data(), rows, nb, X.data(), n_tok, y.data(), row0, row1);
+  // The scalar gemm too, as the reference's own consistency check.
+  std::vector<float> ref(size_t(rows * n_tok), -999.0f);
+  Ops<Block>::gemm(scalar())(W.data(), rows, nb, X.data(), n_tok, ref.data(), row0, row1);
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t r = 0; r < rows; ++r) {
+      ++g_checks;
+      const size_t i = size_t(t * rows + r);
+      if (r < row0 || r >= row1) {
+        if (y[i] != -999.0f)
+          fail("%s gemm rows %lld nb %lld n_tok %lld range [%lld,%lld): wrote row %lld token %lld", Ops<Block>::name,
+               (long long)rows, (long long)nb, (long long)n_tok, (long long)row0, (long long)row1, (long long)r,
+               (long long)t);
+        continue;
+      }
+      const Block* w = W.data() + r * nb;
+      const BlockQ8_0* x = X.data() + t * nb;
+      const float want = Ops<Block>::dot(scalar())(w, x, nb);
+      const double tol = tolerance(w, x, nb);
+      if (!close(y[i], want, tol))
+        fail("%s gemm rows %lld nb %lld n_tok %lld range [%lld,%lld) row %lld token %lld: %.9g, scalar %.9g (tol %.3g)",
+             Ops<Block>::name, (long long)rows, (long long)nb, (long long)n_tok, (long long)row0, (long long)row1,
+             (long long)r, (long long)t, double(y[i]), double(want), tol);
+      if (ref[i] != want)
+        fail("scalar %s gemm differs from scalar dot at row %lld token %lld", Ops<Block>::name, (long long)r,
+             (long long)t);
+      const float d = Ops<Block>::dot(neon())(w, x, nb);
+      if (!close(d, want, tol))
+        fail("%s dot nb %lld row %lld token %lld: %.9g, scalar %.9g (tol %.3g)", Ops<Block>::name, (long long)nb,
+             (long long)r, (long long)t, double(d), double(want), tol);
+    }
+}
+
+template <class Block>
+void check_gemm(std::mt19937& rng) {
+  // Token counts around the 16-token register chunk; rows and block counts not multiples of
+  // anything; each with the full range, an inner sub-range, one row and an empty range.
+  struct Shape {
+    int64_t rows, nb;
+  };
+  const Shape shapes[] = {{1, 1}, {3, 2}, {5, 3}, {7, 5}, {13, 8}, {17, 11}, {4, 17}, {33, 1}, {2, 7}};
+  for (int64_t n_tok : {1, 2, 7, 16, 17, 33}) {
+    int s = 0;
+    for (const Shape& sh : shapes) {
+      const int64_t rows = sh.rows, nb = sh.nb;
+      check_gemm_case<Block>(rng, rows, nb, n_tok, 0, rows);
+      if (rows > 2) check_gemm_case<Block>(rng, rows, nb, n_tok, 1, rows - 1);
+      const int64_t r = (s++ * 5) % rows;
+      check_gemm_case<Block>(rng, rows, nb, n_tok, r, r + 1);
+      check_gemm_case<Block>(rng, rows, nb, n_tok, r, r);
+    }
+  }
+  // Random shapes: n_tok 1..40, rows 1..40, 1..40 blocks, random sub-range.
+  std::uniform_int_distribution<int64_t> tok(1, 40), rws(1, 40), blk(1, 40);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t rows = rws(rng), nb = blk(rng), n_tok = tok(rng);
+    std::uniform_int_distribution<int64_t> pick(0, rows);
+    int64_t a = pick(rng), b = pick(rng);
+    if (a > b) std::swap(a, b);
+    check_gemm_case<Block>(rng, rows, nb, n_tok, a, b);
+  }
+  // Wide rows: many blocks per dot (the float accumulation order matters most here).
+  check_gemm_case<Block>(rng, 3, 800, 16, 0, 3);
+}
+
+template <class Block>
+void check_dot(std::mt19937& rng) {
+  for (int64_t nb = 1; nb <= 40; ++nb)
+    for (int rep = 0; rep < 3; ++rep) {
+      ++g_checks;
+      const Guarded<Block> w(Ops<Block>::quant(random_floats(rng, nb * 32, rep == 2 ? 10.0f : 0.05f)));
+      const Guarded<BlockQ8_0> x(q8(random_floats(rng, nb * 32, rep == 1 ? 1e-3f : 2.0f)));
+      const float want = Ops<Block>::dot(scalar())(w.data(), x.data(), nb);
+      const float got = Ops<Block>::dot(neon())(w.data(), x.data(), nb);
+      const double tol = tolerance(w.data(), x.data(), nb);
+      if (!close(got, want, tol))
+        fail("%s dot nb %lld rep %d: %.9g, scalar %.9g (tol %.3g)", Ops<Block>::name, (long long)nb, rep, double(got),
+             double(want), tol);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const unsigned seed = argc > 1 ? unsigned(std::strtoul(argv[1], nullptr, 0)) : 20240601u;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  signal(SIGSEGV, on_segv);
+  signal(SIGBUS, on_segv);
+
+  // The kernels are compiled for armv8.2-a+dotprod; without asimddp they die on SIGILL.
+  if (!(getauxval(AT_HWCAP) & HWCAP_ASIMDDP)) {
+    std::printf("FAIL: this CPU has no asimddp (dot product); under qemu-aarch64 use -cpu max\n");
+    return 2;
+  }
+  std::printf("neon_kernels_check: seed %u, tables \"%s\" vs \"%s\"\n", seed, neon().isa, scalar().isa);
+  ++g_checks;
+  if (std::strcmp(scalar().isa, "scalar") != 0 || std::strcmp(neon().isa, "neon") != 0)
+    fail("table names: \"%s\", \"%s\"", scalar().isa, neon().isa);
+
+  std::mt19937 rng(seed);
+  check_exact();
+  check_integer_part(rng);
+  check_quantize_act(rng);
+  g_section = "dot q8_0";
+  check_dot<BlockQ8_0>(rng);
+  g_section = "dot q4_0";
+  check_dot<BlockQ4_0>(rng);
+  g_section = "gemm q8_0";
+  check_gemm<BlockQ8_0>(rng);
+  g_section = "gemm q4_0";
+  check_gemm<BlockQ4_0>(rng);
+
+  if (g_failures > kMaxPrinted) std::printf("... %lld more failures not shown\n", (long long)(g_failures - kMaxPrinted));
+  std::printf("neon_kernels_check: %lld checks, %lld failed; largest float difference %.3g of its tolerance\n",
+              (long long)g_checks, (long long)g_failures, g_worst);
+  return g_failures ? 1 : 0;
+}

@@ -163,7 +163,8 @@ TEST_P(FastEngineInvariants, SameBitsForAnyThreadCountCloseForAnyChunk) {
       const test::Agreement a = test::agreement(one.logits, c.logits, m->config().vocab_size);
       std::printf("[ measured ] %s kv %s chunk %lld vs whole: KL mean %.3g max %.3g top-1 %.3f\n", fx.c_str(),
                   kv_type_name(kv), (long long)chunk, a.kl_mean, a.kl_max, a.top1);
-      EXPECT_LE(a.kl_max, 1e-3) << "chunk "  // measured max 3.2e-4 << chunk << " kv " << kv_type_name(kv);
+      // Measured: KL max 3.2e-4, top-1 0.95 at worst.
+      EXPECT_LE(a.kl_max, 1e-3) << "chunk " << chunk << " kv " << kv_type_name(kv);
       EXPECT_GE(a.top1, 0.90) << "chunk " << chunk << " kv " << kv_type_name(kv);
     }
   }

@@ -29,6 +29,7 @@ struct SessionOptions {
   AttnMode attn = AttnMode::Absorb;  // reference engine only (the fast one is always absorbed)
   KvType kv = KvType::F32;           // fast engine only
   int64_t chunk = 512;               // fast engine: prefill tokens per pass
+  int64_t sequences = 1;             // fast engine: independent sequences (caches), see forward_multi
 };
 
 // What a forward pass can report besides logits (filled only when asked for).
@@ -62,6 +63,19 @@ class Decoder {
   virtual void truncate(int64_t n, int64_t mtp_n) = 0;
   void reset() { truncate(0, 0); }
   virtual const Model& model() const = 0;
+
+  // Several sequences at once (SessionOptions::sequences of them; sequence 0 is the one
+  // forward() feeds): entry i feeds tokens[i] to sequence seq[i] at its next position, entries
+  // of one sequence in order. logits: [k][vocab] for the last entry of each of the k sequences
+  // present, in the order those entries appear (a decode step feeding one token per sequence
+  // gets every row; a prompt fed whole gets its last). One pass over the weights serves every
+  // entry, which is what makes batched decoding cheaper than one sequence after another.
+  virtual void forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
+                             std::vector<float>& logits);
+  virtual int64_t seq_past(int32_t s) const;
+  virtual void seq_truncate(int32_t s, int64_t n);
+  virtual int64_t sequences() const { return 1; }
+
   // Bytes held by the caches.
   virtual size_t cache_bytes() const = 0;
 };

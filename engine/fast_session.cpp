@@ -19,7 +19,11 @@ FastSession::FastSession(const Model& m, SessionOptions o)
   if (o.chunk < 1) fail("--chunk", "must be at least 1");
   const int64_t ctx = o.context > 0 ? o.context : default_context(c);
   chunk_ = std::min(o.chunk, ctx);
-  cache_ = KvCache(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  if (o.sequences < 1) fail("sequences", "must be at least 1");
+  for (int64_t i = 0; i < o.sequences; ++i)
+    caches_.emplace_back(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  past_.assign(size_t(o.sequences), 0);
+  next_pos_.assign(size_t(o.sequences), 0);
   if (m.has_mtp()) mtp_cache_ = KvCache(1, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
   const int64_t D = c.hidden_size, T = chunk_;
   x_.resize(size_t(T * D));
@@ -32,13 +36,31 @@ FastSession::FastSession(const Model& m, SessionOptions o)
     e_.resize(size_t(D));
   }
   jobs_.reserve(1);
+  slot_cache_.resize(size_t(T));
+  slot_pos_.resize(size_t(T));
   mla_.reserve(c, T, ctx, threads_);
   ffn_.reserve(c, m.weights(), T, threads_);
 }
 
 void FastSession::truncate(int64_t n, int64_t mtp_n) {
-  n_past_ = std::clamp<int64_t>(n, 0, n_past_);
+  past_[0] = std::clamp<int64_t>(n, 0, past_[0]);
   mtp_past_ = std::clamp<int64_t>(mtp_n, 0, mtp_past_);
+}
+
+size_t FastSession::cache_bytes() const {
+  size_t b = mtp_cache_.bytes();
+  for (const KvCache& k : caches_) b += k.bytes();
+  return b;
+}
+
+int64_t FastSession::seq_past(int32_t s) const {
+  if (s < 0 || s >= int32_t(past_.size())) fail("sequence", std::to_string(s) + " is not a sequence of this session");
+  return past_[size_t(s)];
+}
+
+void FastSession::seq_truncate(int32_t s, int64_t n) {
+  seq_past(s);
+  past_[size_t(s)] = std::clamp<int64_t>(n, 0, past_[size_t(s)]);
 }
 
 Acts FastSession::quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) const {
@@ -46,13 +68,13 @@ Acts FastSession::quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) 
   return Acts{x, q, T};
 }
 
-void FastSession::layer(const LayerWeights& w, KvCache& cache, int64_t cache_layer, int64_t pos0, int64_t T,
-                        RouterRecord* rec) {
+void FastSession::layer(const LayerWeights& w, int64_t cache_layer, int64_t T, RouterRecord* rec) {
   const ModelConfig& c = model_.config();
   const int64_t D = c.hidden_size;
   float *x = x_.data(), *h = h_.data(), *y = y_.data();
   rmsnorm_rows(x, w.attn_norm.data(), T, D, c.rms_norm_eps, h);
-  mla_absorbed(c, w.attn, rope_, cache, cache_layer, pos0, quantized(h, T, D, hq_.data()), y, mla_);
+  const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
+  mla_absorbed(c, w.attn, rope_, slots, cache_layer, quantized(h, T, D, hq_.data()), y, mla_);
   for (int64_t i = 0; i < T * D; ++i) x[i] += y[i];
   rmsnorm_rows(x, w.ffn_norm.data(), T, D, c.rms_norm_eps, h);
   const Acts a = quantized(h, T, D, hq_.data());
@@ -71,7 +93,7 @@ void FastSession::head(const Matrix& w, const float* hn, int64_t T, float* logit
 
 void FastSession::forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace,
                           bool last_only) {
-  check_input_tokens(model_, tokens, n_past_, cache_.capacity(), "input");
+  check_input_tokens(model_, tokens, past_[0], caches_[0].capacity(), "input");
   if (trace && trace->want_layers) fail("--engine", "per-layer outputs are reported by the reference engine only");
   const ModelConfig& c = model_.config();
   const ModelWeights& w = model_.weights();
@@ -86,18 +108,22 @@ void FastSession::forward(std::span<const int32_t> tokens, std::vector<float>& l
   }
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
-    for (int64_t t = 0; t < n; ++t) dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
+    for (int64_t t = 0; t < n; ++t) {
+      dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
+      slot_cache_[size_t(t)] = &caches_[0];
+      slot_pos_[size_t(t)] = past_[0] + t;
+    }
     size_t moe_i = 0;
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
       const LayerWeights& lw = w.layers[size_t(l)];
       RouterRecord* rec = trace && lw.is_moe ? &trace->router[moe_i++] : nullptr;
-      layer(lw, cache_, l, n_past_, n, rec);
+      layer(lw, l, n, rec);
     }
     if (trace) std::copy(x_.begin(), x_.begin() + n * D, trace->hidden_prenorm.begin() + c0 * D);
     float* hid = hidden_.data() + c0 * D;
     rmsnorm_rows(x_.data(), w.final_norm.data(), n, D, c.rms_norm_eps, hid);
     if (!last_only) head(w.lm_head, hid, n, logits.data() + c0 * V);
-    n_past_ += n;
+    past_[0] += n;
   }
   if (last_only && T > 0) head(w.lm_head, hidden_.data() + (T - 1) * D, 1, logits.data());
 }
@@ -114,6 +140,8 @@ void FastSession::mtp_forward(std::span<const int32_t> next_tokens, const float*
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
     for (int64_t t = 0; t < n; ++t) {
+      slot_cache_[size_t(t)] = &mtp_cache_;
+      slot_pos_[size_t(t)] = mtp_past_ + t;
       float* row = cat_.data() + t * 2 * D;
       dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
       // Embedding half first: the released weights follow that order (see fixtures README).
@@ -123,11 +151,72 @@ void FastSession::mtp_forward(std::span<const int32_t> next_tokens, const float*
     quantize_rows(cat_.data(), n, 2 * D, catq_.data());
     jobs_.assign(1, LinearJob{&m.eh_proj, Acts{cat_.data(), catq_.data(), n}, x_.data()});
     run_linear(jobs_);
-    layer(m.layer, mtp_cache_, 0, mtp_past_, n, rec);
+    layer(m.layer, 0, n, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
     head(m.head, h_.data(), n, logits.data() + c0 * V);
     mtp_past_ += n;
   }
+}
+
+void FastSession::forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
+                                std::vector<float>& logits) {
+  if (seq.size() != tokens.size()) fail("forward_multi", "one sequence id per token");
+  const ModelConfig& c = model_.config();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = int64_t(tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  // Validate everything before any cache changes.
+  std::copy(past_.begin(), past_.end(), next_pos_.begin());
+  for (int64_t i = 0; i < T; ++i) {
+    const int32_t s = seq[size_t(i)];
+    if (s < 0 || s >= int32_t(caches_.size())) fail("forward_multi", "sequence " + std::to_string(s) + " out of range");
+    check_input_tokens(model_, tokens.subspan(size_t(i), 1), next_pos_[size_t(s)], caches_[size_t(s)].capacity(),
+                       "input");
+    ++next_pos_[size_t(s)];
+  }
+  // Which entries are their sequence's last in this call (they get logits).
+  is_last_.assign(size_t(T), 0);
+  std::fill(next_pos_.begin(), next_pos_.end(), 0);
+  int64_t k = 0;
+  for (int64_t i = T - 1; i >= 0; --i)
+    if (!next_pos_[size_t(seq[size_t(i)])]) {
+      next_pos_[size_t(seq[size_t(i)])] = 1;
+      is_last_[size_t(i)] = 1;
+      ++k;
+    }
+  logits.resize(size_t(k * V));
+  int64_t row = 0;
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    for (int64_t t = 0; t < n; ++t) {
+      const int32_t s = seq[size_t(c0 + t)];
+      dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
+      slot_cache_[size_t(t)] = &caches_[size_t(s)];
+      slot_pos_[size_t(t)] = past_[size_t(s)]++;
+    }
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) layer(w.layers[size_t(l)], l, n, nullptr);
+    int64_t m = 0;  // the rows that get logits, moved to the front
+    for (int64_t t = 0; t < n; ++t)
+      if (is_last_[size_t(c0 + t)]) {
+        if (m != t) std::copy(x_.begin() + t * D, x_.begin() + (t + 1) * D, x_.begin() + m * D);
+        ++m;
+      }
+    if (m == 0) continue;
+    rmsnorm_rows(x_.data(), w.final_norm.data(), m, D, c.rms_norm_eps, h_.data());
+    head(w.lm_head, h_.data(), m, logits.data() + row * V);
+    row += m;
+  }
+}
+
+void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&) {
+  fail("--engine", "several sequences at once need the fast engine");
+}
+int64_t Decoder::seq_past(int32_t s) const {
+  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  return n_past();
+}
+void Decoder::seq_truncate(int32_t s, int64_t n) {
+  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  truncate(n, mtp_past());
 }
 
 EngineKind parse_engine_kind(const std::string& s) {

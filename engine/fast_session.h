@@ -28,16 +28,22 @@ class FastSession final : public Decoder {
                    RouterRecord* rec = nullptr) override;
 
   const std::vector<float>& last_hidden() const override { return hidden_; }
-  int64_t n_past() const override { return n_past_; }
+  int64_t n_past() const override { return past_[0]; }
   int64_t mtp_past() const override { return mtp_past_; }
-  int64_t context() const override { return cache_.capacity(); }
+  int64_t context() const override { return caches_[0].capacity(); }
   void truncate(int64_t n, int64_t mtp_n) override;
   const Model& model() const override { return model_; }
-  size_t cache_bytes() const override { return cache_.bytes() + mtp_cache_.bytes(); }
+  size_t cache_bytes() const override;
+  void forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
+                     std::vector<float>& logits) override;
+  int64_t seq_past(int32_t s) const override;
+  void seq_truncate(int32_t s, int64_t n) override;
+  int64_t sequences() const override { return int64_t(caches_.size()); }
   int threads() const { return threads_; }
 
  private:
-  void layer(const LayerWeights& w, KvCache& cache, int64_t cache_layer, int64_t pos0, int64_t T, RouterRecord* rec);
+  // One layer over the T tokens in x_, each at its slot (slot_cache_, slot_pos_).
+  void layer(const LayerWeights& w, int64_t cache_layer, int64_t T, RouterRecord* rec);
   Acts quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) const;
   void head(const Matrix& w, const float* h, int64_t T, float* logits);
 
@@ -46,8 +52,13 @@ class FastSession final : public Decoder {
   Rope rope_;
   int threads_ = 1;
   int64_t chunk_ = 0;
-  KvCache cache_, mtp_cache_;
-  int64_t n_past_ = 0, mtp_past_ = 0;
+  std::vector<KvCache> caches_;  // one per sequence
+  std::vector<int64_t> past_;    // positions filled, per sequence
+  KvCache mtp_cache_;
+  int64_t mtp_past_ = 0;
+  std::vector<KvCache*> slot_cache_;  // per token of the current pass
+  std::vector<int64_t> slot_pos_, next_pos_;
+  std::vector<uint8_t> is_last_;
   std::vector<float> hidden_;
   // Per-chunk working set: residual x, normed h, block output y, MTP concat, their Q8_0 blocks.
   std::vector<float> x_, h_, y_, cat_, e_;

@@ -32,7 +32,7 @@ int64_t thread_floats(const Dims& d) { return d.H * kAttnChunk + kAttnChunk * d.
 
 struct AttnCtx {
   const Dims& d;
-  const KvCache& cache;
+  const TokenSlots& slots;
   int64_t layer, T;
   const float* qlat;  // [H][T][r]
   const float* q;     // [T][H][qk], rope part at dn
@@ -50,7 +50,7 @@ void attend_chunk(const AttnCtx& a, int64_t t, int64_t sa, int64_t sb, float* o,
   float* drp = dl + d.H;                       // [H]
   const int64_t n = sb - sa;
   for (int64_t i = 0; i < n; ++i) {
-    const float* row = a.cache.load(a.layer, sa + i, conv + i * d.L);
+    const float* row = a.slots.cache[t]->load(a.layer, sa + i, conv + i * d.L);
     rows[i] = row;
     vk.dot_many(a.qlat + t * d.r, a.T * d.r, d.H, row, d.r, dl);
     vk.dot_many(a.q + t * d.H * d.qk + d.dn, d.qk, d.H, row + d.r, d.dr, drp);
@@ -62,8 +62,7 @@ void attend_chunk(const AttnCtx& a, int64_t t, int64_t sa, int64_t sb, float* o,
     l[h] = vk.exp_shift_sum(sc, n, m[h]);
     std::fill(o + h * d.r, o + (h + 1) * d.r, 0.0f);
   }
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t h = 0; h < d.H; ++h) vk.axpy(scores[h * kAttnChunk + i], rows[i], o + h * d.r, d.r);
+  vk.weighted_sum(scores, kAttnChunk, d.H, rows, n, d.r, o);
 }
 
 // Running (M, Lsum, O) absorbs one chunk's (m, l, o); `first` starts it.
@@ -121,8 +120,8 @@ void MlaScratch::reserve(const ModelConfig& c, int64_t T, int64_t context, int n
   jobs.reserve(size_t(2 * d.H + 4));
 }
 
-void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, KvCache& cache,
-                  int64_t layer, int64_t pos0, const Acts& h, float* out, MlaScratch& s) {
+void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, const TokenSlots& slots,
+                  int64_t layer, const Acts& h, float* out, MlaScratch& s) {
   const Dims d(c);
   const int64_t T = h.T, r = d.r;
 
@@ -144,7 +143,7 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
     run_linear(s.jobs);
   }
   for (int64_t t = 0; t < T; ++t)
-    for (int64_t hd = 0; hd < d.H; ++hd) rope.apply(s.q.data() + (t * d.H + hd) * d.qk + d.dn, pos0 + t);
+    for (int64_t hd = 0; hd < d.H; ++hd) rope.apply(s.q.data() + (t * d.H + hd) * d.qk + d.dn, slots.pos[t]);
 
   // The new positions' latents and rope keys go into the cache before anyone attends.
   for (int64_t t = 0; t < T; ++t) {
@@ -152,8 +151,8 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
     const float* kv = s.kva.data() + t * d.L;
     rmsnorm_rows(kv, w.kv_a_norm.data(), 1, r, c.rms_norm_eps, row);
     std::copy(kv + r, kv + d.L, row + r);
-    rope.apply(row + r, pos0 + t);
-    cache.store(layer, pos0 + t, row);
+    rope.apply(row + r, slots.pos[t]);
+    slots.cache[t]->store(layer, slots.pos[t], row);
   }
 
   // q_lat[h][t] = W_UK_h^T q_nope[t][h].
@@ -178,16 +177,18 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
   }
 
   // Attention over the cached latents.
-  const AttnCtx a{d, cache, layer, T, s.qlat.data(), s.q.data(), rope.softmax_scale()};
+  const AttnCtx a{d, slots, layer, T, s.qlat.data(), s.q.data(), rope.softmax_scale()};
+  int64_t longest = 0;
+  for (int64_t t = 0; t < T; ++t) longest = std::max(longest, slots.pos[t] + 1);
   const int64_t tf = thread_floats(d), pf = part_floats(d);
   if (T <= kFewTokens) {
     // Every (token, chunk) is an item; partials merge afterwards in chunk order.
-    const int64_t nc_max = chunks_for(pos0 + T);
+    const int64_t nc_max = chunks_for(longest);
     const int64_t items = T * nc_max;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(s.threads) if (pos0 + T > kAttnChunk)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(s.threads) if (longest > kAttnChunk)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t t = it / nc_max, ch = it % nc_max;
-      const int64_t n = pos0 + t + 1, sa = ch * kAttnChunk;
+      const int64_t n = slots.pos[t] + 1, sa = ch * kAttnChunk;
       if (sa >= n) continue;
       float* sp = s.thread_space.data() + omp_get_thread_num() * tf;
       float* p = s.part.data() + it * pf;
@@ -200,7 +201,7 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
       float* O = sp + d.H * kAttnChunk + kAttnChunk * d.L;
       float* M = O + 2 * d.H * r;
       float* Ls = M + d.H;
-      const int64_t nc = chunks_for(pos0 + t + 1);
+      const int64_t nc = chunks_for(slots.pos[t] + 1);
       for (int64_t ch = 0; ch < nc; ++ch) {
         const float* p = s.part.data() + (t * nc_max + ch) * pf;
         merge_chunk(d, ch == 0, O, M, Ls, p, p + d.H * r, p + d.H * r + d.H);
@@ -217,7 +218,7 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
       float* Ls = M + d.H;
       float* m = Ls + d.H;
       float* l = m + d.H;
-      const int64_t n = pos0 + t + 1, nc = chunks_for(n);
+      const int64_t n = slots.pos[t] + 1, nc = chunks_for(n);
       for (int64_t ch = 0; ch < nc; ++ch) {
         const int64_t sa = ch * kAttnChunk;
         attend_chunk(a, t, sa, std::min(n, sa + kAttnChunk), o, m, l, sp,

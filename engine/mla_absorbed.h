@@ -20,6 +20,14 @@ namespace dsinfer {
 
 inline constexpr int64_t kAttnChunk = 256;
 
+// Where each of T tokens lives: its sequence's cache and its position there. A prefill chunk
+// is T consecutive positions of one cache; a batched decode step is one position in each of
+// several caches. Token t attends to positions 0..pos[t] of cache[t].
+struct TokenSlots {
+  KvCache* const* cache = nullptr;
+  const int64_t* pos = nullptr;
+};
+
 // Buffers for up to max_T query tokens over a cache of `context` positions, sized once.
 struct MlaScratch {
   void reserve(const ModelConfig& c, int64_t max_T, int64_t context, int threads);
@@ -34,10 +42,10 @@ struct MlaScratch {
   std::vector<LinearJob> jobs;
 };
 
-// h: the attention-normed input of T tokens at positions pos0.. ([T][hidden], with its Q8_0
-// blocks when the projections are quantized). Writes the tokens' latents into `layer` of the
-// cache, then attends over positions 0..pos0+T-1. out [T][hidden].
-void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, KvCache& cache,
-                  int64_t layer, int64_t pos0, const Acts& h, float* out, MlaScratch& s);
+// h: the attention-normed input of T tokens ([T][hidden], with its Q8_0 blocks when the
+// projections are quantized). Writes each token's latent into `layer` of its cache at its
+// position, then attends causally. out [T][hidden].
+void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, const TokenSlots& slots,
+                  int64_t layer, const Acts& h, float* out, MlaScratch& s);
 
 }  // namespace dsinfer

@@ -15,6 +15,11 @@ struct VecKernels {
   void (*axpy)(float alpha, const float* x, float* y, int64_t n) noexcept;
   // out[h] = dot(q + h * ldq, row, n) for h < nq: one pass over `row` serves every query.
   void (*dot_many)(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept;
+  // o[h][0..n) += sum over s < ns of p[h * ldp + s] * rows[s][0..n), for h < nh: attention's
+  // weighted sum of values, accumulated in registers (each row is read once per group of heads,
+  // o is written once).
+  void (*weighted_sum)(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
+                       float* o) noexcept;
   // x[i] = exp(x[i] - shift); returns the sum.
   float (*exp_shift_sum)(float* x, int64_t n, float shift) noexcept;
   // g[i] = silu(g[i]) * u[i]

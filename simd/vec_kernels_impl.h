@@ -65,6 +65,44 @@ struct VecImpl {
     for (; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
   }
 
+  template <int NH>
+  static void weighted_sum_heads(const float* p, int64_t ldp, const float* const* rows, int64_t ns, int64_t n,
+                                 float* o) noexcept {
+    int64_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      B a[NH][2];
+      for (int k = 0; k < NH; ++k) {
+        a[k][0] = B::load_unaligned(o + k * n + i);
+        a[k][1] = B::load_unaligned(o + k * n + i + W);
+      }
+      for (int64_t s = 0; s < ns; ++s) {
+        const B r0 = B::load_unaligned(rows[s] + i), r1 = B::load_unaligned(rows[s] + i + W);
+        for (int k = 0; k < NH; ++k) {
+          const B pk(p[k * ldp + s]);
+          a[k][0] = xsimd::fma(pk, r0, a[k][0]);
+          a[k][1] = xsimd::fma(pk, r1, a[k][1]);
+        }
+      }
+      for (int k = 0; k < NH; ++k) {
+        a[k][0].store_unaligned(o + k * n + i);
+        a[k][1].store_unaligned(o + k * n + i + W);
+      }
+    }
+    for (; i < n; ++i)
+      for (int k = 0; k < NH; ++k) {
+        float acc = o[k * n + i];
+        for (int64_t s = 0; s < ns; ++s) acc += p[k * ldp + s] * rows[s][i];
+        o[k * n + i] = acc;
+      }
+  }
+
+  static void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
+                           float* o) noexcept {
+    int64_t h = 0;
+    for (; h + 4 <= nh; h += 4) weighted_sum_heads<4>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+    for (; h < nh; ++h) weighted_sum_heads<1>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+  }
+
   static float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
     const B sh(shift);
     B acc(0.0f);
@@ -93,7 +131,7 @@ struct VecImpl {
   }
 
   static constexpr VecKernels table(const char* isa) {
-    return VecKernels{dot, axpy, dot_many, exp_shift_sum, silu_mul, isa};
+    return VecKernels{dot, axpy, dot_many, weighted_sum, exp_shift_sum, silu_mul, isa};
   }
 };
 

@@ -18,6 +18,15 @@ void axpy(float alpha, const float* x, float* y, int64_t n) noexcept {
 void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
   for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
 }
+void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
+                  float* o) noexcept {
+  for (int64_t h = 0; h < nh; ++h)
+    for (int64_t i = 0; i < n; ++i) {
+      float acc = o[h * n + i];
+      for (int64_t s = 0; s < ns; ++s) acc += p[h * ldp + s] * rows[s][i];
+      o[h * n + i] = acc;
+    }
+}
 float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
   float s = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
@@ -33,7 +42,7 @@ void silu_mul(float* g, const float* u, int64_t n) noexcept {
 }  // namespace
 
 const VecKernels& vec_kernels_scalar() noexcept {
-  static constexpr VecKernels k{dot, axpy, dot_many, exp_shift_sum, silu_mul, "scalar"};
+  static constexpr VecKernels k{dot, axpy, dot_many, weighted_sum, exp_shift_sum, silu_mul, "scalar"};
   return k;
 }
 

@@ -65,10 +65,13 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-CommandResult run_dsinfer(const std::string& args) {
+CommandResult run_dsinfer(const std::string& args) { return run_dsinfer_with_input(args, ""); }
+
+CommandResult run_dsinfer_with_input(const std::string& args, const std::string& input) {
   TempDir t;
+  write_file(t.file("in"), input);
   const std::string cmd =
-      dsinfer_bin() + " " + args + " >" + t.file("out") + " 2>" + t.file("err") + " </dev/null";
+      dsinfer_bin() + " " + args + " >" + t.file("out") + " 2>" + t.file("err") + " <" + t.file("in");
   const int st = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);

@@ -45,5 +45,7 @@ Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got
 
 // Runs the dsinfer binary with `args` (already shell-quoted where needed).
 CommandResult run_dsinfer(const std::string& args);
+// The same with `input` on stdin (a file, so not a terminal).
+CommandResult run_dsinfer_with_input(const std::string& args, const std::string& input);
 
 }  // namespace dsinfer::test

@@ -1,33 +1,39 @@
-// `dsinfer run`: one greedy completion, streamed to stdout. Sampling, chat formats and the
-// rest of issue 7 come later; this is the main job's command.
+// `dsinfer run`: one completion, streamed to stdout as it is generated (complete UTF-8
+// characters only); timing and token counts on stderr. Raw completion by default, the model's
+// chat format with --chat.
 #include <omp.h>
+#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <filesystem>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "engine/decoder.h"
+#include "engine/generation.h"
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
-#include "engine/decoder.h"
-#include "engine/tokenizer/token_stream.h"
+#include "engine/tokenizer/chat_format.h"
 #include "quant/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/sampling_flags.h"
 
 namespace dsinfer::cli {
 
 namespace {
 
 struct RunOptions {
-  std::string model, prompt, file, tokens;
-  int64_t n_predict = 64;
-  bool quiet = false;
+  std::string model, prompt, file, tokens, system, chat_format;
+  int64_t n_predict = 256;
+  bool quiet = false, chat = false, thinking = false;
   EngineFlags engine;
+  SamplingFlags sampling;
+  CLI::Option *prompt_opt = nullptr, *system_opt = nullptr;
 };
 
 std::string read_text(const std::string& path) {
@@ -39,6 +45,19 @@ std::string read_text(const std::string& path) {
 void run_run(RunOptions o) {
   if (o.model.empty()) o.model = bundled_model_path();
   if (o.n_predict < 0) fail("-n", "must not be negative");
+  if (o.system_opt->count() && !o.chat) fail("--system", "only applies with --chat");
+  if (!o.chat_format.empty() && !o.chat) fail("--chat-format", "only applies with --chat");
+  if (o.chat && !o.tokens.empty()) fail("--chat", "takes text, not --tokens");
+  const SamplingParams sp = sampling_params(o.sampling);
+  // Text from -p, -f, or stdin when it is not a terminal.
+  std::string text;
+  if (o.tokens.empty()) {
+    if (o.prompt_opt->count()) text = o.prompt;
+    else if (!o.file.empty()) text = read_text(o.file);
+    else if (!::isatty(0)) text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    else fail("run", "no prompt: give -p TEXT, -f FILE, or pipe it on stdin");
+  }
+
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto model = Model::open(o.model, weights_load(o.engine));
@@ -48,44 +67,54 @@ void run_run(RunOptions o) {
     prompt = parse_token_list(o.tokens, "--tokens");
   } else {
     if (!tok) fail(o.model, "this model carries no tokenizer: give the prompt as --tokens");
-    const std::string text = !o.file.empty() ? read_text(o.file) : o.prompt;
-    EncodeOptions eo;
-    eo.parse_special = false;  // a completion prompt is user text
-    eo.add_bos = tok->bos_id() >= 0;
-    prompt = tok->encode(text, eo);
+    if (o.chat) {
+      std::vector<ChatMessage> msgs;
+      if (o.system_opt->count()) msgs.push_back({"system", o.system});
+      msgs.push_back({"user", text});
+      ChatOptions co;
+      co.thinking = o.thinking;
+      prompt = render_chat(pick_chat_format(*tok, o.chat_format, o.model), msgs, *tok, co).encode(*tok);
+    } else {
+      EncodeOptions eo;
+      eo.parse_special = false;  // a completion prompt is user text
+      eo.add_bos = tok->bos_id() >= 0;
+      prompt = tok->encode(text, eo);
+    }
   }
   if (prompt.empty()) fail("run", "the prompt is empty");
-  const int64_t V = model->config().vocab_size;
   SessionOptions so = session_options(o.engine);
-  so.context = int64_t(prompt.size()) + o.n_predict;
-  auto s = make_decoder(*model, so);
+  so.context = std::min<int64_t>(int64_t(prompt.size()) + o.n_predict, model->config().max_position_embeddings);
+  if (int64_t(prompt.size()) > so.context)
+    fail("run", "the prompt has " + std::to_string(prompt.size()) + " tokens; the model's context is " +
+                    std::to_string(so.context));
+  auto dec = make_decoder(*model, so);
   const auto t1 = clock::now();
-  std::vector<float> logits;
-  s->forward(prompt, logits, nullptr, /*last_only=*/true);
-  const auto t2 = clock::now();
-  std::unique_ptr<TokenStreamDecoder> stream;
-  if (tok && o.tokens.empty()) stream = std::make_unique<TokenStreamDecoder>(*tok, /*skip_special=*/true);
-  std::vector<int32_t> out;
-  const float* last = logits.data();
-  int32_t next = int32_t(std::max_element(last, last + V) - last);
-  const int64_t eos = model->config().eos_token_id;
-  for (int64_t k = 0; k < o.n_predict; ++k) {
-    if (next == eos) break;
-    out.push_back(next);
-    if (stream) std::cout << stream->push(next) << std::flush;
-    if (k + 1 == o.n_predict) break;
-    const int32_t t[1] = {next};
-    s->forward(t, logits);
-    next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-  }
-  const auto t3 = clock::now();
-  if (stream) std::cout << stream->finish() << std::endl;
-  else std::cout << nlohmann::json(out).dump() << std::endl;
+
+  Generator gen(*dec, o.tokens.empty() ? tok.get() : nullptr, sp);
+  GenerationRequest req;
+  req.prompt = prompt;
+  req.max_tokens = o.n_predict;
+  req.stop = o.sampling.stop;
+  req.on_text = [](std::string_view s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  };
+  const GenerationResult res = gen.generate(req);
+  if (o.tokens.empty())
+    std::cout << std::endl;
+  else
+    std::cout << nlohmann::json(gen.generated()).dump() << std::endl;
   if (!o.quiet) {
     auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    std::fprintf(stderr, "[%s] load %.2f s, prompt %zu tokens %.2f s, generated %zu tokens %.2f s (%.1f tok/s, greedy, %s engine, %d threads)\n",
-                 o.model.c_str(), secs(t0, t1), prompt.size(), secs(t1, t2), out.size(), secs(t2, t3),
-                 out.empty() ? 0.0 : double(out.size()) / secs(t2, t3), o.engine.engine.c_str(), omp_get_max_threads());
+    std::fprintf(stderr,
+                 "[%s] load %.2f s | prompt %lld tokens in %.2f s (%.1f tok/s) | generated %lld tokens in %.2f s "
+                 "(%.1f tok/s) | finish %s | seed %llu, %s engine, %d threads\n",
+                 o.model.c_str(), secs(t0, t1), (long long)res.prompt_tokens, res.prefill_s,
+                 res.prefill_s > 0 ? double(res.prompt_tokens) / res.prefill_s : 0.0, (long long)res.completion_tokens,
+                 res.decode_s, res.decode_s > 0 ? double(res.completion_tokens) / res.decode_s : 0.0,
+                 res.finish_reason.c_str(), (unsigned long long)sp.seed, o.engine.engine.c_str(),
+                 omp_get_max_threads());
   }
 }
 
@@ -99,15 +128,20 @@ std::string bundled_model_path() {
 
 void add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* sub = app.add_subcommand("run", "Generate a completion (greedy) and stream it to stdout");
+  CLI::App* sub = app.add_subcommand("run", "Generate a completion and stream it to stdout");
   sub->add_option("model", o->model, "GGUF file or checkpoint directory (default: the bundled demo model)");
-  auto* p = sub->add_option("-p,--prompt", o->prompt, "Prompt text");
+  o->prompt_opt = sub->add_option("-p,--prompt", o->prompt, "Prompt text (else -f, else stdin)");
   auto* f = sub->add_option("-f,--file", o->file, "Read the prompt from a file");
   auto* t = sub->add_option("--tokens", o->tokens, "Prompt as token ids, comma-separated (output as ids)");
-  p->excludes(f)->excludes(t);
+  o->prompt_opt->excludes(f)->excludes(t);
   f->excludes(t);
-  sub->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")->capture_default_str();
+  sub->add_option("-n,--n-predict", o->n_predict, "Most tokens to generate")->capture_default_str();
+  sub->add_flag("--chat", o->chat, "Wrap the prompt as a user message in the model's chat format");
+  o->system_opt = sub->add_option("--system", o->system, "System message (with --chat)");
+  sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
+  sub->add_flag("--thinking", o->thinking, "DeepSeek V3.1 format: reply in thinking mode");
   sub->add_flag("--quiet", o->quiet, "No timing on stderr");
+  add_sampling_flags(sub, o->sampling);
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_run(*o); });
 }

@@ -90,20 +90,8 @@ void run_tokenize(const TokenizeOptions& o) {
   }
   if (o.chat_opt->count()) {
     const std::vector<ChatMessage> messages = read_messages(o.chat);
-    std::optional<ChatFormat> f;
-    if (!o.chat_format.empty()) {
-      f = chat_format_from_name(o.chat_format);
-      if (!f) fail("--chat-format", "unknown format '" + o.chat_format + "' (known: " + chat_format_names() + ")");
-    }
     const auto tok = open_tokenizer_any(o.tokenizer);
-    if (!f) {
-      if (tok->chat_template().empty())
-        fail(o.tokenizer, "has no chat template; choose a format with --chat-format (" + chat_format_names() + ")");
-      f = recognize_chat_template(tok->chat_template());
-      if (!f)
-        fail(o.tokenizer, "its chat template is not one of the known formats; choose one with --chat-format (" +
-                              chat_format_names() + ")");
-    }
+    const std::optional<ChatFormat> f = pick_chat_format(*tok, o.chat_format, o.tokenizer);
     ChatOptions co;
     co.add_generation_prompt = !o.no_generation_prompt;
     co.thinking = o.thinking;

@@ -1,5 +1,3 @@
-#include <omp.h>
-
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -9,13 +7,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"dsinfer: CPU inference for the DeepSeek-V3 family of mixture-of-experts models"};
   app.require_subcommand(1);
-  int threads = 0;
-  app.add_option("-t,--threads", threads, "Worker threads (default: all cores)");
-  app.parse_complete_callback([&] {
-    if (threads > 0) omp_set_num_threads(threads);
-  });
   dsinfer::cli::add_logits_command(app);
   dsinfer::cli::add_run_command(app);
+  dsinfer::cli::add_chat_command(app);
+  dsinfer::cli::add_batch_command(app);
   dsinfer::cli::add_tokenize_command(app);
   dsinfer::cli::add_quantize_command(app);
   dsinfer::cli::add_inspect_command(app);

@@ -189,4 +189,16 @@ ChatPrompt render_chat(ChatFormat f, const std::vector<ChatMessage>& messages, c
   return render_chat(f, messages, bos, eos, o);
 }
 
+ChatFormat pick_chat_format(const Tokenizer& t, std::string_view name, const std::string& where) {
+  if (!name.empty()) {
+    if (auto f = chat_format_from_name(name)) return *f;
+    fail("--chat-format", "unknown format '" + std::string(name) + "' (known: " + chat_format_names() + ")");
+  }
+  if (t.chat_template().empty())
+    fail(where, "has no chat template; choose a format with --chat-format (" + chat_format_names() + ")");
+  if (auto f = recognize_chat_template(t.chat_template())) return *f;
+  fail(where, "its chat template is not one of the known formats; choose one with --chat-format (" +
+                  chat_format_names() + ")");
+}
+
 }  // namespace dsinfer

@@ -28,6 +28,10 @@ std::string chat_format_names();
 // Which format a Jinja chat template implements, from its distinctive text; nullopt if none.
 std::optional<ChatFormat> recognize_chat_template(std::string_view tmpl);
 
+// The format named by `name` (a --chat-format value) or, when it is empty, the one the
+// tokenizer's chat template implements. Throws Error (naming `where`) when neither gives one.
+ChatFormat pick_chat_format(const Tokenizer& t, std::string_view name, const std::string& where);
+
 struct ChatMessage {
   std::string role;  // system, user or assistant
   std::string content;

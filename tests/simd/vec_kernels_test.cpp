@@ -57,6 +57,25 @@ TEST_P(VecKernelsIsa, MatchesScalar) {
             << "n " << n << " nq " << nq << " h " << h;
     }
 
+    for (int64_t nh : {1, 3, 4, 5, 16})
+      for (int64_t ns : {1, 7, 33}) {
+        const auto p = random_vec(g, nh * (ns + 2), 1.0f);
+        std::vector<std::vector<float>> rv;
+        std::vector<const float*> rows;
+        for (int64_t s = 0; s < ns; ++s) rv.push_back(random_vec(g, n, 1.0f));
+        for (const auto& r : rv) rows.push_back(r.data());
+        auto o1 = random_vec(g, nh * n, 1.0f), o2 = o1;
+        k_->weighted_sum(p.data(), ns + 2, nh, rows.data(), ns, n, o1.data());
+        ref_.weighted_sum(p.data(), ns + 2, nh, rows.data(), ns, n, o2.data());
+        for (int64_t h = 0; h < nh; ++h)
+          for (int64_t i = 0; i < n; ++i) {
+            double mag = std::fabs(o2[size_t(h * n + i)]);
+            for (int64_t s = 0; s < ns; ++s) mag += std::fabs(p[size_t(h * (ns + 2) + s)] * rv[size_t(s)][size_t(i)]);
+            ASSERT_NEAR(o1[size_t(h * n + i)], o2[size_t(h * n + i)], 1e-6 * mag + 1e-30)
+                << "n " << n << " nh " << nh << " ns " << ns;
+          }
+      }
+
     auto e1 = random_vec(g, n, 3.0f), e2 = e1;
     const float s1 = k_->exp_shift_sum(e1.data(), n, 2.5f), s2 = ref_.exp_shift_sum(e2.data(), n, 2.5f);
     EXPECT_NEAR(s1, s2, 2e-6 * s2) << n;

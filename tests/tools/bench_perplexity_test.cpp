@@ -53,9 +53,10 @@ TEST(Perplexity, RefusesBadInput) {
 
 TEST(Perplexity, KlAgainstItselfIsZero) {
   // The same file as model and base: every window through one reused session each must give
-  // identical logits, so KL 0 and full agreement; a stale cache between windows would not.
+  // identical logits (same engine for both), so KL 0 and full agreement; a stale cache between
+  // windows would not.
   auto r = test::run_dsinfer("perplexity " + demo() + " -f " + std::string(DSINFER_SOURCE_DIR) +
-                             "/models/demo/heldout.txt --max-windows 3 --ctx 64 --kl-base " + demo());
+                             "/models/demo/heldout.txt --max-windows 3 --ctx 64 --kl-base " + demo() + " --base-engine fast");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("mean 0.000000"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("top-1 agreement   1.0000"), std::string::npos) << r.out;

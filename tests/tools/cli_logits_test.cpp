@@ -67,15 +67,15 @@ TEST(CliLogits, DecodeRouterAndMtpMatchGoldens) {
 TEST(CliLogits, ThreadCountDoesNotChangeOutput) {
   const std::string fx = "tiny-v2lite-bf16";
   test::TempDir d;
-  auto a = test::run_dsinfer("-t 1 logits " + test::fixture(fx) + " --tokens " + prompt_arg(fx) + " --decode 4 --out " + d.file("a.npy"));
-  auto b = test::run_dsinfer("-t 2 logits " + test::fixture(fx) + " --tokens " + prompt_arg(fx) + " --decode 4 --out " + d.file("b.npy"));
+  auto a = test::run_dsinfer("logits -t 1 " + test::fixture(fx) + " --tokens " + prompt_arg(fx) + " --decode 4 --out " + d.file("a.npy"));
+  auto b = test::run_dsinfer("logits -t 2 " + test::fixture(fx) + " --tokens " + prompt_arg(fx) + " --decode 4 --out " + d.file("b.npy"));
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(test::read_file(d.file("a.npy")), test::read_file(d.file("b.npy")));  // bit-identical
 }
 
 TEST(CliRun, GreedyIdsOnFixture) {
-  auto r = test::run_dsinfer("run " + test::fixture("tiny-v3-fp8") + " --tokens " + prompt_arg("tiny-v3-fp8") + " -n 3 --quiet");
+  auto r = test::run_dsinfer("run " + test::fixture("tiny-v3-fp8") + " --tokens " + prompt_arg("tiny-v3-fp8") + " -n 3 --temp 0 --quiet");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).get<std::vector<int32_t>>(), (std::vector<int32_t>{511, 385, 371}));
   EXPECT_TRUE(r.err.empty());

@@ -1,0 +1,103 @@
+#include "engine/generation.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/stop_strings.h"
+#include "engine/tokenizer/token_stream.h"
+#include "quant/error.h"
+
+namespace dsinfer {
+
+std::vector<int32_t> end_of_turn_ids(const Tokenizer* t, const ModelConfig& c) {
+  std::vector<int32_t> ids;
+  if (c.eos_token_id >= 0) ids.push_back(int32_t(c.eos_token_id));
+  if (t) {
+    if (t->eos_id() >= 0) ids.push_back(t->eos_id());
+    for (const char* s : {"<｜end▁of▁sentence｜>", "<|im_end|>", "<|EOT|>", "<|end_of_text|>"})
+      if (auto id = t->find_token(s)) ids.push_back(*id);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+Generator::Generator(Decoder& d, const Tokenizer* tok, const SamplingParams& p)
+    : d_(d), tok_(tok), sampler_(d.model().config().vocab_size, p), eot_(end_of_turn_ids(tok, d.model().config())) {
+  cached_.reserve(size_t(d.context()));
+  generated_.reserve(size_t(d.context()));
+  history_.reserve(size_t(d.context()));
+}
+
+void Generator::reset() {
+  d_.reset();
+  cached_.clear();
+}
+
+GenerationResult Generator::generate(const GenerationRequest& r) {
+  using clock = std::chrono::steady_clock;
+  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  GenerationResult res;
+  res.prompt_tokens = int64_t(r.prompt.size());
+  if (r.prompt.empty()) fail("generate", "the prompt is empty");
+  if (res.prompt_tokens > d_.context())
+    fail("generate", "the prompt has " + std::to_string(res.prompt_tokens) + " tokens; the context holds " +
+                         std::to_string(d_.context()));
+  // Reuse the cached prefix the prompt shares; at least its last token is fed, for its logits.
+  size_t keep = 0;
+  while (keep < cached_.size() && keep < r.prompt.size() && cached_[keep] == r.prompt[keep]) ++keep;
+  keep = std::min(keep, r.prompt.size() - 1);
+  d_.truncate(int64_t(keep), 0);
+  cached_.resize(keep);
+  res.reused_tokens = int64_t(keep);
+  const auto t0 = clock::now();
+  d_.forward(r.prompt.subspan(keep), logits_, nullptr, /*last_only=*/true);
+  cached_.insert(cached_.end(), r.prompt.begin() + std::ptrdiff_t(keep), r.prompt.end());
+  const auto t1 = clock::now();
+  res.prefill_s = secs(t0, t1);
+
+  history_.assign(r.prompt.begin(), r.prompt.end());
+  generated_.clear();
+  StopStrings stops(r.stop);
+  std::unique_ptr<TokenStreamDecoder> stream;
+  if (tok_) stream = std::make_unique<TokenStreamDecoder>(*tok_, /*skip_special=*/true);
+  auto emit = [&](const std::string& s) { return s.empty() || !r.on_text || r.on_text(s); };
+  res.finish_reason = "length";
+  for (int64_t k = 0; k < r.max_tokens; ++k) {
+    const int32_t next = sampler_.sample(logits_.data(), history_);
+    if (std::binary_search(eot_.begin(), eot_.end(), next)) {
+      res.finish_reason = "stop";
+      break;
+    }
+    generated_.push_back(next);
+    history_.push_back(next);
+    ++res.completion_tokens;
+    if (stream) {
+      if (!emit(stops.push(stream->push(next)))) {
+        res.finish_reason = "cancelled";
+        break;
+      }
+      if (stops.stopped()) {
+        res.finish_reason = "stop";
+        break;
+      }
+    }
+    if (k + 1 == r.max_tokens) break;
+    if (d_.n_past() >= d_.context()) {
+      res.finish_reason = "context";
+      break;
+    }
+    const int32_t t[1] = {next};
+    d_.forward(t, logits_);
+    cached_.push_back(next);
+    if (r.on_text && !stream && !r.on_text({})) {
+      res.finish_reason = "cancelled";
+      break;
+    }
+  }
+  if (stream && !stops.stopped() && res.finish_reason != "cancelled") emit(stops.push(stream->finish()) + stops.flush());
+  res.decode_s = secs(t1, clock::now());
+  return res;
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,45 @@
+// Token sampling: repetition/presence/frequency penalties, then top-k, top-p (nucleus) and
+// min-p filters on the untempered distribution, then temperature; temperature <= 0 is greedy.
+// A seed makes a run reproducible (same binary, same model, same threads). Buffers are sized
+// once for the vocabulary; sampling allocates nothing.
+#pragma once
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace dsinfer {
+
+struct SamplingParams {
+  float temperature = 0.8f;       // <= 0: greedy (argmax)
+  int32_t top_k = 40;             // 0: off
+  float top_p = 0.95f;            // >= 1: off
+  float min_p = 0.05f;            // 0: off; drops tokens below min_p x the top probability
+  float repeat_penalty = 1.0f;    // 1: off; positive logits / penalty, negative x penalty
+  float presence_penalty = 0.0f;  // subtracted once from every token seen
+  float frequency_penalty = 0.0f; // subtracted per occurrence
+  int32_t repeat_last_n = 64;     // how many recent tokens the penalties look at
+  uint64_t seed = 0;
+};
+
+// Throws Error naming the flag when a parameter is out of range.
+void validate(const SamplingParams& p);
+
+class Sampler {
+ public:
+  Sampler(int64_t vocab, const SamplingParams& p);
+  // `recent`: the tokens so far (prompt and generated); only the last repeat_last_n count.
+  int32_t sample(const float* logits, std::span<const int32_t> recent);
+  const SamplingParams& params() const { return p_; }
+  void set_params(const SamplingParams& p);  // keeps the random stream unless the seed changed
+
+ private:
+  int64_t V_;
+  SamplingParams p_;
+  std::mt19937_64 rng_;
+  std::vector<float> work_;
+  std::vector<int32_t> idx_, count_;
+  std::vector<float> prob_;
+};
+
+}  // namespace dsinfer

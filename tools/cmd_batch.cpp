@@ -1,0 +1,334 @@
+// `dsinfer batch`: a file of prompts through the model, results appended to a JSON-lines file
+// that survives crashes and resumes where it stopped. With --parallel N, N sequences decode
+// together: each step feeds one token of every active sequence in one pass over the weights.
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
+
+#include "engine/decoder.h"
+#include "engine/generation.h"
+#include "engine/model.h"
+#include "engine/model_tokenizer.h"
+#include "engine/sampler.h"
+#include "engine/stop_strings.h"
+#include "engine/tokenizer/chat_format.h"
+#include "engine/tokenizer/token_stream.h"
+#include "quant/error.h"
+#include "tools/batch/results_journal.h"
+#include "tools/commands.h"
+#include "tools/engine_flags.h"
+#include "tools/progress.h"
+#include "tools/sampling_flags.h"
+
+namespace dsinfer::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct BatchOptions {
+  std::string model, in, out, chat_format;
+  int64_t parallel = 1, n_predict = 256, ctx = 4096;
+  EngineFlags engine;
+  SamplingFlags sampling;
+};
+
+struct Job {
+  json id;
+  int64_t line = 0;
+  std::vector<int32_t> prompt;
+  int64_t max_tokens = 0;
+  SamplingParams params;
+  std::vector<std::string> stop;
+};
+
+// One input line to a job; throws Error with the reason for a bad line.
+Job parse_job(const json& j, int64_t line, const BatchOptions& o, const SamplingParams& defaults,
+              const Tokenizer& tok, const std::optional<ChatFormat>& format) {
+  Job job;
+  job.line = line;
+  job.id = j["id"];
+  job.max_tokens = o.n_predict;
+  job.params = defaults;
+  job.stop = o.sampling.stop;
+  const bool has_prompt = j.contains("prompt"), has_messages = j.contains("messages");
+  if (has_prompt == has_messages) fail("input", "needs exactly one of \"prompt\" and \"messages\"");
+  if (has_prompt) {
+    if (!j["prompt"].is_string()) fail("input", "\"prompt\" must be a string");
+    EncodeOptions eo;
+    eo.parse_special = false;
+    eo.add_bos = tok.bos_id() >= 0;
+    job.prompt = tok.encode(j["prompt"].get<std::string>(), eo);
+  } else {
+    if (!format) fail("input", "\"messages\" need a chat format: the model has no known chat template (--chat-format)");
+    if (!j["messages"].is_array() || j["messages"].empty()) fail("input", "\"messages\" must be a non-empty array");
+    std::vector<ChatMessage> msgs;
+    for (const json& m : j["messages"]) {
+      if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
+          !m["content"].is_string())
+        fail("input", "each message needs a string \"role\" and \"content\"");
+      msgs.push_back({m["role"], m["content"]});
+    }
+    job.prompt = render_chat(*format, msgs, tok).encode(tok);
+  }
+  if (job.prompt.empty()) fail("input", "the prompt is empty");
+  auto num = [&](const char* k) -> std::optional<double> {
+    if (!j.contains(k)) return std::nullopt;
+    if (!j[k].is_number()) fail("input", std::string("\"") + k + "\" must be a number");
+    return j[k].get<double>();
+  };
+  if (auto v = num("max_tokens")) {
+    if (*v < 1) fail("input", "\"max_tokens\" must be at least 1");
+    job.max_tokens = int64_t(*v);
+  }
+  if (auto v = num("temperature")) job.params.temperature = float(*v);
+  if (auto v = num("top_p")) job.params.top_p = float(*v);
+  if (auto v = num("top_k")) job.params.top_k = int32_t(*v);
+  if (auto v = num("min_p")) job.params.min_p = float(*v);
+  if (auto v = num("seed")) {
+    if (*v < 0) fail("input", "\"seed\" must not be negative");
+    job.params.seed = uint64_t(*v);
+  }
+  if (j.contains("stop")) {
+    job.stop.clear();
+    if (j["stop"].is_string()) job.stop.push_back(j["stop"]);
+    else if (j["stop"].is_array()) {
+      for (const json& s : j["stop"]) {
+        if (!s.is_string()) fail("input", "\"stop\" must be a string or an array of strings");
+        job.stop.push_back(s);
+      }
+    } else fail("input", "\"stop\" must be a string or an array of strings");
+  }
+  validate(job.params);
+  if (int64_t(job.prompt.size()) + 1 > o.ctx)
+    fail("input", "the prompt has " + std::to_string(job.prompt.size()) + " tokens; --ctx is " + std::to_string(o.ctx));
+  job.max_tokens = std::min(job.max_tokens, o.ctx - int64_t(job.prompt.size()));
+  return job;
+}
+
+// A sequence slot in flight.
+struct Slot {
+  const Job* job = nullptr;
+  std::unique_ptr<Sampler> sampler;
+  std::unique_ptr<TokenStreamDecoder> stream;
+  StopStrings stops;
+  std::vector<int32_t> history;
+  std::string text;
+  int64_t generated = 0;
+  int32_t next = -1;  // sampled, to feed in the next step
+  std::chrono::steady_clock::time_point start;
+};
+
+class ProgressLine {
+ public:
+  ProgressLine(int64_t total) : total_(total), tty_(::isatty(2) != 0), start_(clock::now()), last_(start_) {}
+  void update(int64_t done, int64_t tokens, bool final = false) {
+    const auto now = clock::now();
+    if (!final && now - last_ < (tty_ ? std::chrono::milliseconds(250) : std::chrono::seconds(10))) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const double rate = s > 0 ? double(tokens) / s : 0, per = done > 0 ? s / double(done) : 0;
+    char eta[32] = "?";
+    if (done > 0) std::snprintf(eta, sizeof eta, "%s", format_seconds(per * double(total_ - done)).c_str());
+    std::fprintf(stderr, "%s%lld/%lld records | %.1f tok/s generated | %s elapsed | ETA %s%s", tty_ ? "\r" : "",
+                 (long long)done, (long long)total_, rate, format_seconds(s).c_str(), final ? "0:00" : eta,
+                 tty_ && !final ? "   " : "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  int64_t total_;
+  bool tty_;
+  clock::time_point start_, last_;
+};
+
+void run_batch(const BatchOptions& o) {
+  if (o.parallel < 1 || o.parallel > 64) fail("--parallel", "must be between 1 and 64");
+  if (o.n_predict < 1) fail("-n", "must be at least 1");
+  if (o.ctx < 16) fail("--ctx", "must be at least 16");
+  const SamplingParams defaults = sampling_params(o.sampling);
+  std::ifstream in(o.in, std::ios::binary);
+  if (!in) fail(o.in, "cannot read");
+  ResultsJournal journal(o.out);
+  const std::string path = o.model.empty() ? bundled_model_path() : o.model;
+  auto model = Model::open(path, weights_load(o.engine));
+  auto tok = open_model_tokenizer(*model);
+  if (!tok) fail(path, "this model carries no tokenizer");
+  std::optional<ChatFormat> format;
+  if (!o.chat_format.empty() || !tok->chat_template().empty()) {
+    try {
+      format = pick_chat_format(*tok, o.chat_format, path);
+    } catch (const Error&) {
+      if (!o.chat_format.empty()) throw;  // a wrong --chat-format is the user's error
+    }
+  }
+
+  // Read every line first: bad ones are answered at once, duplicates reported, done ones skipped.
+  std::vector<Job> jobs;
+  std::unordered_map<std::string, int64_t> first_line;
+  int64_t line_no = 0, skipped = 0, errors = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    json rec = {{"id", nullptr}, {"line", line_no}};
+    if (!j.is_discarded() && j.is_object() && j.contains("id") && (j["id"].is_string() || j["id"].is_number()))
+      rec = {{"id", j["id"]}};
+    const std::string key = id_key(rec);
+    if (rec["id"].is_null() || !j.is_object()) {
+      if (journal.done().count(key)) continue;
+      rec["error"] = j.is_discarded() ? "line " + std::to_string(line_no) + ": not valid JSON"
+                     : !j.is_object() ? "line " + std::to_string(line_no) + ": not a JSON object"
+                                      : "line " + std::to_string(line_no) + ": needs an \"id\" (string or number)";
+      journal.append(rec);
+      ++errors;
+      continue;
+    }
+    if (auto [it, fresh] = first_line.emplace(key, line_no); !fresh) {
+      std::fprintf(stderr, "dsinfer batch: line %lld: id %s already on line %lld; skipped\n", (long long)line_no,
+                   key.c_str(), (long long)it->second);
+      continue;
+    }
+    if (journal.done().count(key)) {
+      ++skipped;
+      continue;
+    }
+    try {
+      jobs.push_back(parse_job(j, line_no, o, defaults, *tok, format));
+    } catch (const Error& e) {
+      rec["error"] = "line " + std::to_string(line_no) + ": " + e.what();
+      journal.append(rec);
+      ++errors;
+    }
+  }
+  if (skipped) std::fprintf(stderr, "dsinfer batch: %lld records already in %s; resuming\n", (long long)skipped, o.out.c_str());
+  if (jobs.empty()) {
+    std::fprintf(stderr, "dsinfer batch: nothing to do (%lld bad lines answered)\n", (long long)errors);
+    return;
+  }
+
+  SessionOptions so = session_options(o.engine);
+  so.context = std::min<int64_t>(o.ctx, model->config().max_position_embeddings);
+  so.sequences = std::min<int64_t>(o.parallel, int64_t(jobs.size()));
+  if (so.sequences > 1 && so.engine != EngineKind::Fast) fail("--parallel", "needs the fast engine");
+  auto dec = make_decoder(*model, so);
+  const std::vector<int32_t> eot = end_of_turn_ids(tok.get(), model->config());
+  const int64_t V = model->config().vocab_size;
+  std::vector<Slot> slots(static_cast<size_t>(so.sequences));
+  std::vector<int32_t> seq, toks;
+  std::vector<float> logits;
+  size_t next_job = 0;
+  int64_t done = 0, gen_tokens = 0;
+  ProgressLine progress(int64_t(jobs.size()));
+
+  auto finish = [&](Slot& s, const char* reason) {
+    s.text += s.stops.push(s.stream->finish()) + s.stops.flush();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.start).count();
+    journal.append({{"id", s.job->id}, {"text", s.text}, {"finish_reason", reason},
+                    {"prompt_tokens", int64_t(s.job->prompt.size())}, {"completion_tokens", s.generated},
+                    {"ms", int64_t(ms)}});
+    s.job = nullptr;
+    ++done;
+  };
+  // Takes one sampled token for slot s; false when the slot finished.
+  auto accept = [&](Slot& s, const float* row) {
+    const int32_t t = s.sampler->sample(row, s.history);
+    if (std::binary_search(eot.begin(), eot.end(), t)) {
+      finish(s, "stop");
+      return false;
+    }
+    ++s.generated;
+    ++gen_tokens;
+    s.history.push_back(t);
+    s.text += s.stops.push(s.stream->push(t));
+    if (s.stops.stopped()) {
+      finish(s, "stop");
+      return false;
+    }
+    if (s.generated >= s.job->max_tokens) {
+      finish(s, "length");
+      return false;
+    }
+    s.next = t;
+    return true;
+  };
+
+  while (done < int64_t(jobs.size())) {
+    // New prompts into free slots, all in one pass.
+    seq.clear();
+    toks.clear();
+    for (size_t i = 0; i < slots.size() && next_job < jobs.size(); ++i) {
+      Slot& s = slots[i];
+      if (s.job) continue;
+      s.job = &jobs[next_job++];
+      s.sampler = std::make_unique<Sampler>(V, s.job->params);
+      s.stream = std::make_unique<TokenStreamDecoder>(*tok, /*skip_special=*/true);
+      s.stops = StopStrings(s.job->stop);
+      s.history = s.job->prompt;
+      s.text.clear();
+      s.generated = 0;
+      s.next = -1;
+      s.start = std::chrono::steady_clock::now();
+      dec->seq_truncate(int32_t(i), 0);
+      for (int32_t t : s.job->prompt) {
+        seq.push_back(int32_t(i));
+        toks.push_back(t);
+      }
+    }
+    if (!toks.empty()) {
+      dec->forward_multi(seq, toks, logits);
+      // One logits row per new prompt, in slot order.
+      int64_t row = 0;
+      int32_t prev = -1;
+      for (int32_t sidx : seq) {
+        if (sidx == prev) continue;
+        prev = sidx;
+        accept(slots[size_t(sidx)], logits.data() + row++ * V);
+      }
+    }
+    // One decode step for every slot with a token to feed.
+    seq.clear();
+    toks.clear();
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (slots[i].job && slots[i].next >= 0) {
+        seq.push_back(int32_t(i));
+        toks.push_back(slots[i].next);
+      }
+    if (!toks.empty()) {
+      dec->forward_multi(seq, toks, logits);
+      for (size_t r = 0; r < seq.size(); ++r) accept(slots[size_t(seq[r])], logits.data() + int64_t(r) * V);
+    }
+    progress.update(done, gen_tokens);
+  }
+  progress.update(done, gen_tokens, true);
+}
+
+}  // namespace
+
+void add_batch_command(CLI::App& app) {
+  auto o = std::make_shared<BatchOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "batch", "Prompts from a JSON-lines file to a JSON-lines results file (crash-safe, resumable)");
+  sub->add_option("model", o->model, "GGUF file or checkpoint directory (default: the bundled demo model)");
+  sub->add_option("--in", o->in, "Input: one {\"id\", \"prompt\"} or {\"id\", \"messages\"} object per line")->required();
+  sub->add_option("--out", o->out, "Results, appended; ids already there are skipped")->required();
+  sub->add_option("--parallel", o->parallel, "Sequences decoded together")->capture_default_str();
+  sub->add_option("-n,--n-predict", o->n_predict, "Default most tokens per record")->capture_default_str();
+  sub->add_option("--ctx", o->ctx, "Context per sequence")->capture_default_str();
+  sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
+  add_sampling_flags(sub, o->sampling);
+  add_engine_flags(sub, o->engine);
+  sub->callback([o] { run_batch(*o); });
+}
+
+}  // namespace dsinfer::cli

@@ -6,6 +6,7 @@
 #include "quant/dtype.h"
 #include "quant/error.h"
 #include "simd/quant_dot.h"
+#include "simd/vec_kernels.h"
 
 namespace dsinfer {
 
@@ -64,18 +65,11 @@ const float* KvCache::load(int64_t layer, int64_t pos, float* tmp) const noexcep
   switch (type_) {
     case KvType::F32:
       return reinterpret_cast<const float*>(p);
-    case KvType::BF16: {
-      const auto* in = reinterpret_cast<const uint16_t*>(p);
-      const int64_t n = latent_ + rope_;
-      // Written so the compiler vectorizes it: a bf16 is the top half of a float32.
-      for (int64_t i = 0; i < n; ++i) {
-        const uint32_t u = uint32_t(in[i]) << 16;
-        std::memcpy(tmp + i, &u, 4);
-      }
+    case KvType::BF16:
+      simd::vec_kernels().bf16_to_f32(reinterpret_cast<const uint16_t*>(p), tmp, latent_ + rope_);
       return tmp;
-    }
     case KvType::Q8_0:
-      dequantize_row_q8_0(reinterpret_cast<const BlockQ8_0*>(p), tmp, latent_);
+      simd::vec_kernels().q8_0_to_f32(reinterpret_cast<const BlockQ8_0*>(p), tmp, latent_);
       std::memcpy(tmp + latent_, p + size_t(latent_ / kBlockWeights) * sizeof(BlockQ8_0), size_t(rope_) * 4);
       return tmp;
   }

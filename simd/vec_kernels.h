@@ -7,6 +7,8 @@
 #pragma once
 #include <cstdint>
 
+#include "quant/blocks.h"
+
 namespace dsinfer::simd {
 
 struct VecKernels {
@@ -22,6 +24,10 @@ struct VecKernels {
                        float* o) noexcept;
   // x[i] = exp(x[i] - shift); returns the sum.
   float (*exp_shift_sum)(float* x, int64_t n, float shift) noexcept;
+  // Latent cache rows back to float: bf16 (the top half of a float32) and Q8_0 blocks (n a
+  // multiple of 32).
+  void (*bf16_to_f32)(const uint16_t* x, float* y, int64_t n) noexcept;
+  void (*q8_0_to_f32)(const BlockQ8_0* x, float* y, int64_t n) noexcept;
   // g[i] = silu(g[i]) * u[i]
   void (*silu_mul)(float* g, const float* u, int64_t n) noexcept;
   const char* isa;

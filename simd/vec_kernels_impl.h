@@ -4,7 +4,9 @@
 #include <xsimd/xsimd.hpp>
 
 #include <cmath>
+#include <cstring>
 
+#include "quant/dtype.h"
 #include "simd/vec_kernels.h"
 
 namespace dsinfer::simd::detail {
@@ -130,8 +132,23 @@ struct VecImpl {
     for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   }
 
+  // Plain loops, vectorized by the compiler under this ISA's flags (integer widening and
+  // int8 -> float conversion need no reassociation). Members, so each ISA has its own symbol.
+  static void bf16_to_f32(const uint16_t* x, float* y, int64_t n) noexcept {
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t u = uint32_t(x[i]) << 16;
+      std::memcpy(y + i, &u, 4);
+    }
+  }
+  static void q8_0_to_f32(const BlockQ8_0* x, float* y, int64_t n) noexcept {
+    for (int64_t b = 0; b < n / kBlockWeights; ++b) {
+      const float d = fp16_to_f32(x[b].d);
+      for (int j = 0; j < kBlockWeights; ++j) y[b * kBlockWeights + j] = d * float(x[b].qs[j]);
+    }
+  }
+
   static constexpr VecKernels table(const char* isa) {
-    return VecKernels{dot, axpy, dot_many, weighted_sum, exp_shift_sum, silu_mul, isa};
+    return VecKernels{dot, axpy, dot_many, weighted_sum, exp_shift_sum, bf16_to_f32, q8_0_to_f32, silu_mul, isa};
   }
 };
 

@@ -2,6 +2,9 @@
 // fallback on any CPU.
 #include <cmath>
 
+#include <cstring>
+
+#include "quant/dtype.h"
 #include "simd/vec_kernels_isa.h"
 
 namespace dsinfer::simd::detail {
@@ -27,6 +30,18 @@ void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* r
       o[h * n + i] = acc;
     }
 }
+void bf16_to_f32(const uint16_t* x, float* y, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = uint32_t(x[i]) << 16;
+    std::memcpy(y + i, &u, 4);
+  }
+}
+void q8_0_to_f32(const BlockQ8_0* x, float* y, int64_t n) noexcept {
+  for (int64_t b = 0; b < n / kBlockWeights; ++b) {
+    const float d = fp16_to_f32(x[b].d);
+    for (int j = 0; j < kBlockWeights; ++j) y[b * kBlockWeights + j] = d * float(x[b].qs[j]);
+  }
+}
 float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
   float s = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
@@ -42,7 +57,8 @@ void silu_mul(float* g, const float* u, int64_t n) noexcept {
 }  // namespace
 
 const VecKernels& vec_kernels_scalar() noexcept {
-  static constexpr VecKernels k{dot, axpy, dot_many, weighted_sum, exp_shift_sum, silu_mul, "scalar"};
+  static constexpr VecKernels k{dot,         axpy,        dot_many, weighted_sum, exp_shift_sum,
+                                bf16_to_f32, q8_0_to_f32, silu_mul, "scalar"};
   return k;
 }
 

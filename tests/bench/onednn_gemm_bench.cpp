@@ -6,9 +6,8 @@
 // Every benchmark reports GMAC/s = M*N*K / wall time, also the costs that are not GEMMs
 // (activation quantization, Q4_0 -> bf16 weight conversion, oneDNN's weight reorder), so their
 // times can be added to a GEMM's. oneDNN weights are converted and reordered once, outside the
-// timed loop, except in the benchmarks that measure exactly that. Not built by CMake:
-//   g++ -O3 -std=c++20 -fopenmp -I. tests/bench/onednn_gemm_bench.cpp build/libdsinfer.a \
-//       -ldnnl -lbenchmark -lcpuinfo -lfmt -lpcre2-8
+// timed loop, except in the benchmarks that measure exactly that. Built when libdnnl-dev is
+// installed: build/tests/bench/onednn_gemm_bench (OMP_NUM_THREADS=1 or 2).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 

@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "quant/blocks.h"
+#include "quant/dtype.h"
 #include "simd/vec_kernels.h"
 
 namespace dsinfer::simd {
@@ -85,6 +87,26 @@ TEST_P(VecKernelsIsa, MatchesScalar) {
     k_->silu_mul(g1.data(), b.data(), n);
     ref_.silu_mul(g2.data(), b.data(), n);
     for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(g1[size_t(i)], g2[size_t(i)], 2e-6 * (1e-3 + std::fabs(g2[size_t(i)])));
+  }
+}
+
+TEST_P(VecKernelsIsa, CacheRowConversionsAreExact) {
+  std::mt19937 g(3);
+  for (int64_t n : {32, 64, 160, 512, 576}) {
+    const auto x = random_vec(g, n, 3.0f);
+    std::vector<uint16_t> b(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) b[size_t(i)] = f32_to_bf16(x[size_t(i)]);
+    std::vector<float> y1(static_cast<size_t>(n)), y2(static_cast<size_t>(n));
+    k_->bf16_to_f32(b.data(), y1.data(), n);
+    ref_.bf16_to_f32(b.data(), y2.data(), n);
+    EXPECT_EQ(y1, y2);
+    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(y2[size_t(i)], bf16_to_f32(b[size_t(i)]));
+    std::vector<BlockQ8_0> q(static_cast<size_t>(n / 32));
+    quantize_row_q8_0(x.data(), q.data(), n);
+    std::vector<float> z(static_cast<size_t>(n));
+    dequantize_row_q8_0(q.data(), z.data(), n);
+    k_->q8_0_to_f32(q.data(), y1.data(), n);
+    EXPECT_EQ(y1, z);
   }
 }
 

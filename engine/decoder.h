@@ -27,7 +27,7 @@ struct SessionOptions {
   int64_t context = 0;  // positions the cache holds; 0: min(max_position_embeddings, 4096)
   EngineKind engine = EngineKind::Fast;
   AttnMode attn = AttnMode::Absorb;  // reference engine only (the fast one is always absorbed)
-  KvType kv = KvType::F32;           // fast engine only
+  KvType kv = KvType::Q8_0;          // fast engine only (q8_0: fastest and smallest, see README)
   int64_t chunk = 512;               // fast engine: prefill tokens per pass
   int64_t sequences = 1;             // fast engine: independent sequences (caches), see forward_multi
 };

@@ -70,7 +70,6 @@ void run_perplexity(const PerplexityOptions& o) {
   std::vector<int64_t> load_layer;
   std::vector<float> logits, base_logits, mtp;
   SessionOptions bo = session_options(o.base_engine), so = session_options(o.engine);
-  bo.kv = KvType::F32;
   so.context = bo.context = o.ctx;
   // One cache per model for the whole run; each window starts it afresh.
   auto sp = make_decoder(*model, so);

@@ -11,7 +11,7 @@ namespace dsinfer::cli {
 struct EngineFlags {
   std::string engine = "fast";
   int threads = 0;  // 0: physical cores
-  std::string kv = "f32";
+  std::string kv = "q8_0";
   int64_t chunk = 512;
   int64_t context = 0;
   std::string weights = "auto";

@@ -1,9 +1,12 @@
-// The NEON quantized-dot kernels against the scalar reference, as a standalone aarch64 program
-// (no GoogleTest: there is none for arm64 on an x86-64 CI host). Built by the aarch64 cross
-// compiler and run under qemu-aarch64 (tests/simd/neon_cross/CMakeLists.txt); the checks follow
-// tests/simd/quant_dot_test.cpp: integer parts exact, float results within a worst-case
-// rounding bound (see tolerance()), activation quantization byte for byte. The tables are taken
-// directly from detail:: (the libcpuinfo dispatch is not built here).
+// The NEON kernels against the scalar reference, as a standalone aarch64 program (no
+// GoogleTest: there is none for arm64 on an x86-64 CI host). Built by the aarch64 cross compiler
+// and run under qemu-aarch64 (tests/simd/neon_cross/CMakeLists.txt). The quantized dots follow
+// tests/simd/quant_dot_test.cpp: integer parts exact, float results within a worst-case rounding
+// bound (see tolerance()), activation quantization byte for byte. The float vector kernels
+// (VecKernels, xsimd::neon64) follow tests/simd/vec_kernels_test.cpp: sums within 1e-6 of
+// sum |terms|, exp-based results within a relative 2e-6, cache-row conversions bit for bit, and
+// integer-valued inputs exact. The tables are taken directly from detail:: (the libcpuinfo
+// dispatch is not built here).
 //
 // Usage: neon_kernels_check [seed]. Prints every failed check (up to a limit) and returns 1 when
 // any failed. Inputs sit right before a PROT_NONE page, so a kernel reading past the end of
@@ -18,19 +21,28 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <random>
 #include <utility>
 #include <vector>
+#include <xsimd/config/xsimd_config.hpp>
 
 #include "quant/blocks.h"
 #include "quant/dtype.h"
 #include "simd/quant_dot_isa.h"
+#include "simd/vec_kernels_isa.h"
+
+// simd/vec_kernels_neon.cpp instantiates VecImpl<xsimd::neon64>: the cross compiler must find
+// xsimd (the -isystem link, see CMakeLists.txt) and xsimd must see an aarch64 NEON target.
+static_assert(XSIMD_WITH_NEON64, "xsimd does not see AArch64 NEON: wrong compiler or xsimd headers");
 
 namespace {
 
@@ -486,6 +498,365 @@ void check_dot(std::mt19937& rng) {
     }
 }
 
+// ---- float vector kernels (VecKernels) ----
+
+using dsinfer::simd::VecKernels;
+
+const VecKernels& vscalar() { return dsinfer::simd::detail::vec_kernels_scalar(); }
+const VecKernels& vneon() { return dsinfer::simd::detail::vec_kernels_neon(); }
+
+// Lengths around NEON's 4-float batch and the 2-batch dot / weighted_sum step, with tails, and the
+// model's sizes (512 latent, 576 latent + rope).
+constexpr int64_t kVecSizes[] = {1, 3, 15, 16, 17, 31, 32, 33, 64, 100, 512, 576, 1000};
+
+// A guarded copy of v, owned by a pointer (Guarded neither copies nor moves).
+std::unique_ptr<Guarded<float>> guarded(const std::vector<float>& v) { return std::make_unique<Guarded<float>>(v); }
+
+double abs_dot(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(double(a[i]) * double(b[i]));
+  return s;
+}
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Sums in another order (NEON: 4 lanes, 2 accumulators, fma, then a horizontal add) differ from
+// the scalar loop by a few rounding units of sum |terms|: 1e-6 is about 17 units (u = 2^-24);
+// random inputs use at most about a third of it. Exp-based results: xsimd's exp against
+// std::exp, a relative 2e-6 (elements come within 2 units). The 1e-30 / 1e-37 terms cover
+// results that underflow.
+constexpr double kSumTol = 1e-6, kExpTol = 2e-6;
+
+void check_vec_random(std::mt19937& rng) {
+  const VecKernels &k = vneon(), &ref = vscalar();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t n : kVecSizes) {
+    const std::vector<float> av = random_floats(rng, n, 1.0f), bv = random_floats(rng, n, 2.0f);
+    const Guarded<float> a(av), b(bv);
+
+    g_section = "vec dot";
+    {
+      ++g_checks;
+      const float got = k.dot(a.data(), b.data(), n), want = ref.dot(a.data(), b.data(), n);
+      const double tol = kSumTol * abs_dot(a.data(), b.data(), n) + 1e-30;
+      if (!close(got, want, tol))
+        fail("n %lld: %.9g, scalar %.9g (tol %.3g)", (long long)n, double(got), double(want), tol);
+    }
+
+    g_section = "vec axpy";
+    {
+      const std::vector<float> y0 = random_floats(rng, n, 1.0f);
+      Guarded<float> y(y0);
+      std::vector<float> want = y0;
+      const float alpha = 0.37f;
+      k.axpy(alpha, a.data(), y.data(), n);
+      ref.axpy(alpha, a.data(), want.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        ++g_checks;
+        const size_t j = size_t(i);
+        const double tol = kSumTol * (std::fabs(y0[j]) + std::fabs(double(alpha) * a[j])) + 1e-30;
+        if (!close(y[j], want[j], tol))
+          fail("n %lld i %lld: %.9g, scalar %.9g (tol %.3g)", (long long)n, (long long)i, double(y[j]), double(want[j]),
+               tol);
+      }
+    }
+
+    g_section = "vec dot_many";
+    for (int64_t nq : {1, 3, 4, 5, 16}) {
+      // Queries ldq apart with NaN in the gaps, the last one ending at the guard page: reading a
+      // gap makes the result NaN, reading past the last query crashes.
+      const int64_t ldq = n + 3;
+      std::vector<float> qv(size_t((nq - 1) * ldq + n), nan);
+      for (int64_t h = 0; h < nq; ++h) {
+        const std::vector<float> r = random_floats(rng, n, 1.0f);
+        std::copy(r.begin(), r.end(), qv.begin() + h * ldq);
+      }
+      const Guarded<float> q(qv);
+      Guarded<float> out(static_cast<size_t>(nq));
+      std::vector<float> want(size_t(nq), -999.0f);
+      for (int64_t h = 0; h < nq; ++h) out[size_t(h)] = -999.0f;
+      k.dot_many(q.data(), ldq, nq, b.data(), n, out.data());
+      ref.dot_many(q.data(), ldq, nq, b.data(), n, want.data());
+      for (int64_t h = 0; h < nq; ++h) {
+        ++g_checks;
+        const size_t j = size_t(h);
+        const double tol = kSumTol * abs_dot(q.data() + h * ldq, b.data(), n) + 1e-30;
+        if (!close(out[j], want[j], tol))
+          fail("n %lld nq %lld ldq %lld h %lld: %.9g, scalar %.9g (tol %.3g)", (long long)n, (long long)nq,
+               (long long)ldq, (long long)h, double(out[j]), double(want[j]), tol);
+      }
+    }
+
+    g_section = "vec weighted_sum";
+    for (int64_t nh : {1, 3, 4, 5, 16})
+      for (int64_t ns : {1, 7, 33}) {
+        // p rows ldp apart (NaN in the gaps), each value row and the row-pointer array on
+        // their own guarded buffers.
+        const int64_t ldp = ns + 2;
+        std::vector<float> pv(size_t((nh - 1) * ldp + ns), nan);
+        for (int64_t h = 0; h < nh; ++h) {
+          const std::vector<float> r = random_floats(rng, ns, 1.0f);
+          std::copy(r.begin(), r.end(), pv.begin() + h * ldp);
+        }
+        const Guarded<float> p(pv);
+        std::vector<std::unique_ptr<Guarded<float>>> rv;
+        Guarded<const float*> rows(static_cast<size_t>(ns));
+        for (int64_t s = 0; s < ns; ++s) {
+          rv.push_back(guarded(random_floats(rng, n, 1.0f)));
+          rows[size_t(s)] = rv.back()->data();
+        }
+        const std::vector<float> o0 = random_floats(rng, nh * n, 1.0f);
+        Guarded<float> o(o0);
+        std::vector<float> want = o0;
+        k.weighted_sum(p.data(), ldp, nh, rows.data(), ns, n, o.data());
+        ref.weighted_sum(p.data(), ldp, nh, rows.data(), ns, n, want.data());
+        int64_t bad = 0;
+        for (int64_t h = 0; h < nh; ++h)
+          for (int64_t i = 0; i < n; ++i) {
+            ++g_checks;
+            const size_t j = size_t(h * n + i);
+            double mag = std::fabs(o0[j]);
+            for (int64_t s = 0; s < ns; ++s)
+              mag += std::fabs(double(p[size_t(h * ldp + s)]) * (*rv[size_t(s)])[size_t(i)]);
+            const double tol = kSumTol * mag + 1e-30;
+            if (!close(o[j], want[j], tol) && bad++ < 3)
+              fail("n %lld nh %lld ns %lld: o[%lld][%lld] %.9g, scalar %.9g (tol %.3g)", (long long)n, (long long)nh,
+                   (long long)ns, (long long)h, (long long)i, double(o[j]), double(want[j]), tol);
+          }
+        if (bad > 3) g_failures += bad - 3;  // counted, not printed
+      }
+
+    g_section = "vec exp_shift_sum";
+    // Softmax as the attention uses it (shift = the maximum) and with another shift.
+    for (int shift_kind = 0; shift_kind < 2; ++shift_kind) {
+      const std::vector<float> x0 = random_floats(rng, n, 3.0f);
+      const float shift = shift_kind == 0 ? *std::max_element(x0.begin(), x0.end()) : 2.5f;
+      Guarded<float> x(x0);
+      std::vector<float> want = x0;
+      const float got_sum = k.exp_shift_sum(x.data(), n, shift);
+      const float scalar_sum = ref.exp_shift_sum(want.data(), n, shift);
+      // The sum against the scalar elements summed in double: the scalar's own sequential float
+      // sum errs by up to ~1e-6 relative at n = 1000, as much as the whole exp tolerance.
+      double want_sum = 0;
+      for (const float e : want) want_sum += e;
+      ++g_checks;
+      if (!close(got_sum, float(want_sum), kExpTol * want_sum + 1e-37))
+        fail("n %lld shift %g: sum %.9g, scalar elements %.9g (scalar sum %.9g)", (long long)n, double(shift),
+             double(got_sum), want_sum, double(scalar_sum));
+      for (int64_t i = 0; i < n; ++i) {
+        ++g_checks;
+        const size_t j = size_t(i);
+        if (!close(x[j], want[j], kExpTol * std::fabs(want[j]) + 1e-37))
+          fail("n %lld shift %g: exp(%.9g - shift) %.9g, scalar %.9g", (long long)n, double(shift), double(x0[j]),
+               double(x[j]), double(want[j]));
+      }
+    }
+
+    g_section = "vec silu_mul";
+    {
+      const std::vector<float> g0 = random_floats(rng, n, 4.0f);
+      Guarded<float> g(g0);
+      std::vector<float> want = g0;
+      k.silu_mul(g.data(), b.data(), n);
+      ref.silu_mul(want.data(), b.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        ++g_checks;
+        const size_t j = size_t(i);
+        if (!close(g[j], want[j], kExpTol * std::fabs(want[j]) + 1e-37))
+          fail("n %lld: silu(%.9g) * %.9g = %.9g, scalar %.9g", (long long)n, double(g0[j]), double(b[j]), double(g[j]),
+               double(want[j]));
+      }
+    }
+  }
+}
+
+// The cache-row conversions must match the scalar table (and dtype.h / blocks.cpp) bit for bit,
+// NaN and subnormal inputs included.
+void check_vec_conversions(std::mt19937& rng) {
+  const VecKernels &k = vneon(), &ref = vscalar();
+  std::uniform_int_distribution<int> bits(0, 0xFFFF), lv(-128, 127);
+
+  g_section = "vec bf16_to_f32";
+  std::vector<int64_t> sizes(std::begin(kVecSizes), std::end(kVecSizes));
+  sizes.push_back(65536);  // every bf16 bit pattern, in order
+  for (int64_t n : sizes) {
+    std::vector<uint16_t> xv(static_cast<size_t>(n));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = uint16_t(n == 65536 ? int(i) : bits(rng));
+    const Guarded<uint16_t> x(xv);
+    Guarded<float> y(static_cast<size_t>(n));
+    std::vector<float> want(static_cast<size_t>(n));
+    k.bf16_to_f32(x.data(), y.data(), n);
+    ref.bf16_to_f32(x.data(), want.data(), n);
+    int64_t bad = 0;
+    for (size_t i = 0; i < size_t(n); ++i) {
+      ++g_checks;
+      if ((!same_bits(y[i], want[i]) || !same_bits(want[i], dsinfer::bf16_to_f32(xv[i]))) && bad++ < 3)
+        fail("n %lld i %zu: bf16 0x%04x -> %a, scalar %a", (long long)n, i, xv[i], double(y[i]), double(want[i]));
+    }
+    if (bad > 3) g_failures += bad - 3;
+  }
+
+  g_section = "vec q8_0_to_f32";
+  for (int64_t n : {32, 64, 96, 160, 512, 576, 1024}) {
+    // Half the cases quantized activations; the rest any fp16 scale bits (negative, subnormal,
+    // inf, NaN) and any levels, -128 included.
+    for (int kind = 0; kind < 2; ++kind) {
+      std::vector<BlockQ8_0> xv;
+      if (kind == 0) {
+        xv = q8(random_floats(rng, n, 2.0f));
+      } else {
+        xv.resize(size_t(n / kBlockWeights));
+        for (BlockQ8_0& blk : xv) {
+          blk.d = uint16_t(bits(rng));
+          for (int8_t& q : blk.qs) q = int8_t(lv(rng));
+        }
+      }
+      const Guarded<BlockQ8_0> x(xv);
+      Guarded<float> y(static_cast<size_t>(n));
+      std::vector<float> want(static_cast<size_t>(n)), deq(static_cast<size_t>(n));
+      k.q8_0_to_f32(x.data(), y.data(), n);
+      ref.q8_0_to_f32(x.data(), want.data(), n);
+      dsinfer::dequantize_row_q8_0(x.data(), deq.data(), n);
+      int64_t bad = 0;
+      for (size_t i = 0; i < size_t(n); ++i) {
+        ++g_checks;
+        if ((!same_bits(y[i], want[i]) || !same_bits(want[i], deq[i])) && bad++ < 3)
+          fail("n %lld kind %d i %zu: d 0x%04x level %d -> %a, scalar %a, dequantize_row_q8_0 %a", (long long)n, kind,
+               i, xv[i / 32].d, xv[i / 32].qs[i % 32], double(y[i]), double(want[i]), double(deq[i]));
+      }
+      if (bad > 3) g_failures += bad - 3;
+    }
+  }
+}
+
+// Integer-valued inputs whose every partial sum is exact: both tables must give the exact answer
+// for every length 0..70 (every tail and batch count).
+void check_vec_exact() {
+  g_section = "vec exact: dot of ones with 0..36";
+  for (const VecKernels* k : {&vscalar(), &vneon()}) {
+    ++g_checks;
+    std::vector<float> iv(37);
+    for (int i = 0; i < 37; ++i) iv[size_t(i)] = float(i);
+    const Guarded<float> ones(std::vector<float>(37, 1.0f)), x(iv);
+    const float got = k->dot(ones.data(), x.data(), 37);
+    if (got != 666.0f) fail("%s: %.9g, want 666", k->isa, double(got));
+  }
+
+  g_section = "vec exact: integer sums";
+  for (const VecKernels* k : {&vscalar(), &vneon()})
+    for (int64_t n = 0; n <= 70; ++n) {
+      std::vector<float> iv(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) iv[size_t(i)] = float(i);
+      const Guarded<float> x(iv), ones(std::vector<float>(size_t(n), 1.0f));
+      const float tri = float(n * (n - 1) / 2);  // 0 + 1 + ... + n-1
+      ++g_checks;
+      if (const float got = k->dot(ones.data(), x.data(), n); got != tri)
+        fail("%s dot n %lld: %.9g, want %.9g", k->isa, (long long)n, double(got), double(tri));
+
+      {  // y = i + 2 * 1
+        Guarded<float> y(iv);
+        k->axpy(2.0f, ones.data(), y.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          ++g_checks;
+          if (y[size_t(i)] != float(i + 2))
+            fail("%s axpy n %lld: y[%lld] %.9g, want %lld", k->isa, (long long)n, (long long)i, double(y[size_t(i)]),
+                 (long long)(i + 2));
+        }
+      }
+
+      for (int64_t nq : {1, 4, 5, 9}) {  // query h all h + 1, ldq n + 1: (h + 1) * tri
+        const int64_t ldq = n + 1;
+        std::vector<float> qv(size_t(nq * ldq));
+        for (int64_t h = 0; h < nq; ++h)
+          for (int64_t i = 0; i < ldq; ++i) qv[size_t(h * ldq + i)] = i < n ? float(h + 1) : 1e30f;
+        const Guarded<float> q(qv);
+        Guarded<float> out(static_cast<size_t>(nq));
+        k->dot_many(q.data(), ldq, nq, x.data(), n, out.data());
+        for (int64_t h = 0; h < nq; ++h) {
+          ++g_checks;
+          if (out[size_t(h)] != float(h + 1) * tri)
+            fail("%s dot_many n %lld nq %lld h %lld: %.9g, want %.9g", k->isa, (long long)n, (long long)nq,
+                 (long long)h, double(out[size_t(h)]), double(float(h + 1) * tri));
+        }
+      }
+
+      for (int64_t nh : {1, 4, 5})  // o[h][i] = h + sum over s of (s + 1) * (i + s)
+        for (int64_t ns : {1, 3}) {
+          const int64_t ldp = ns + 1;
+          std::vector<float> pv(size_t(nh * ldp), 1e30f);
+          for (int64_t h = 0; h < nh; ++h)
+            for (int64_t s = 0; s < ns; ++s) pv[size_t(h * ldp + s)] = float(s + 1);
+          const Guarded<float> p(pv);
+          std::vector<std::unique_ptr<Guarded<float>>> rv;
+          std::vector<const float*> rows;
+          for (int64_t s = 0; s < ns; ++s) {
+            std::vector<float> r(static_cast<size_t>(n));
+            for (int64_t i = 0; i < n; ++i) r[size_t(i)] = float(i + s);
+            rv.push_back(guarded(r));
+            rows.push_back(rv.back()->data());
+          }
+          std::vector<float> o0(size_t(nh * n));
+          for (int64_t h = 0; h < nh; ++h)
+            for (int64_t i = 0; i < n; ++i) o0[size_t(h * n + i)] = float(h);
+          Guarded<float> o(o0);
+          k->weighted_sum(p.data(), ldp, nh, rows.data(), ns, n, o.data());
+          for (int64_t h = 0; h < nh; ++h)
+            for (int64_t i = 0; i < n; ++i) {
+              int64_t want = h;
+              for (int64_t s = 0; s < ns; ++s) want += (s + 1) * (i + s);
+              ++g_checks;
+              if (o[size_t(h * n + i)] != float(want))
+                fail("%s weighted_sum n %lld nh %lld ns %lld: o[%lld][%lld] %.9g, want %lld", k->isa, (long long)n,
+                     (long long)nh, (long long)ns, (long long)h, (long long)i, double(o[size_t(h * n + i)]),
+                     (long long)want);
+            }
+        }
+    }
+
+  g_section = "vec exact: exp and silu";
+  for (const VecKernels* k : {&vscalar(), &vneon()}) {
+    // exp(0) = 1: 19 elements (4 batches and a tail of 3) sum to exactly 19.
+    {
+      Guarded<float> z(std::vector<float>(19, 0.0f));
+      const float s = k->exp_shift_sum(z.data(), 19, 0.0f);
+      ++g_checks;
+      if (s != 19.0f) fail("%s exp_shift_sum of 19 zeros: %.9g, want 19", k->isa, double(s));
+      for (int i = 0; i < 19; ++i) {
+        ++g_checks;
+        if (z[size_t(i)] != 1.0f) fail("%s exp(0) at %d: %.9g", k->isa, i, double(z[size_t(i)]));
+      }
+    }
+    // Far below the shift, -inf included (a masked score): exactly 0 or a tiny subnormal; the
+    // sum is the elements equal to the shift.
+    {
+      const float inf = std::numeric_limits<float>::infinity();
+      Guarded<float> x(std::vector<float>{5.0f, -inf, -200.0f, 5.0f, -inf, -inf, -1000.0f, 5.0f, -inf});
+      const float s = k->exp_shift_sum(x.data(), 9, 5.0f);
+      ++g_checks;
+      if (s != 3.0f) fail("%s exp_shift_sum with -inf: sum %.9g, want 3", k->isa, double(s));
+      for (int i = 0; i < 9; ++i) {
+        ++g_checks;
+        const float want = (i == 0 || i == 3 || i == 7) ? 1.0f : 0.0f;
+        if (!(x[size_t(i)] == want))
+          fail("%s exp_shift_sum with -inf: element %d %.9g, want %g", k->isa, i, double(x[size_t(i)]), double(want));
+      }
+    }
+    // silu(0) = 0, silu(v) ~ v for large v, ~ 0 for very negative v (exp(-v) overflowing).
+    {
+      const std::vector<float> in{0.0f, 20.0f, -20.0f, -100.0f, 100.0f, 1.0f, -1.0f, 0.0f, 20.0f};
+      Guarded<float> g(in);
+      const Guarded<float> u(std::vector<float>(in.size(), 1.0f));
+      k->silu_mul(g.data(), u.data(), int64_t(in.size()));
+      for (size_t i = 0; i < in.size(); ++i) {
+        ++g_checks;
+        const double v = in[i], want = v / (1.0 + std::exp(-v));
+        if (!(std::fabs(g[i] - want) <= kExpTol * std::fabs(want) + 1e-37))
+          fail("%s silu(%g) = %.9g, want %.9g", k->isa, v, double(g[i]), want);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -516,9 +887,22 @@ int main(int argc, char** argv) {
   check_gemm<BlockQ8_0>(rng);
   g_section = "gemm q4_0";
   check_gemm<BlockQ4_0>(rng);
+  const double quant_worst = g_worst;
 
-  if (g_failures > kMaxPrinted) std::printf("... %lld more failures not shown\n", (long long)(g_failures - kMaxPrinted));
-  std::printf("neon_kernels_check: %lld checks, %lld failed; largest float difference %.3g of its tolerance\n",
-              (long long)g_checks, (long long)g_failures, g_worst);
+  // The float vector kernels.
+  g_worst = 0;
+  ++g_checks;
+  if (std::strcmp(vscalar().isa, "scalar") != 0 || std::strcmp(vneon().isa, "neon") != 0)
+    fail("vec table names: \"%s\", \"%s\"", vscalar().isa, vneon().isa);
+  check_vec_exact();
+  check_vec_random(rng);
+  check_vec_conversions(rng);
+
+  if (g_failures > kMaxPrinted)
+    std::printf("... %lld more failures not shown\n", (long long)(g_failures - kMaxPrinted));
+  std::printf(
+      "neon_kernels_check: %lld checks, %lld failed; largest float difference %.3g of its tolerance "
+      "(quantized), %.3g (vector)\n",
+      (long long)g_checks, (long long)g_failures, quant_worst, g_worst);
   return g_failures ? 1 : 0;
 }

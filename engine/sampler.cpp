@@ -56,7 +56,10 @@ int32_t Sampler::sample(const float* logits, std::span<const int32_t> recent) {
   };
   if (p_.top_k > 0 && p_.top_k < V_) {
     n = p_.top_k;
-    std::partial_sort(idx_.begin(), idx_.begin() + n, idx_.end(), by_logit);
+    // Selection then a sort of the k: linear in the vocabulary, unlike a partial sort. The
+    // comparator breaks ties by id, so the k and their order are fully determined.
+    std::nth_element(idx_.begin(), idx_.begin() + n - 1, idx_.end(), by_logit);
+    std::sort(idx_.begin(), idx_.begin() + n, by_logit);
   } else {
     std::sort(idx_.begin(), idx_.end(), by_logit);
   }

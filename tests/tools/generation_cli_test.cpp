@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <poll.h>
+#if __has_include(<pty.h>)
 #include <pty.h>
+#else
+#include <util.h>  // forkpty on macOS and the BSDs
+#endif
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -62,7 +62,12 @@ void ResultsJournal::append(const nlohmann::json& record) {
     if (n < 0) fail(path_, std::string("cannot write: ") + std::strerror(errno));
     off += size_t(n);
   }
-  if (::fdatasync(fd_) != 0) fail(path_, std::string("cannot flush: ") + std::strerror(errno));
+#if defined(__APPLE__)  // no fdatasync there; F_FULLFSYNC would be stronger still
+  const int synced = ::fsync(fd_);
+#else
+  const int synced = ::fdatasync(fd_);
+#endif
+  if (synced != 0) fail(path_, std::string("cannot flush: ") + std::strerror(errno));
   done_.insert(id_key(record));
 }
 

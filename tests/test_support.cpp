@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include "quant/npy.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +114,31 @@ Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got
     a.top1 += (ar == ag) ? 1.0 / double(P) : 0.0;
   }
   return a;
+}
+
+std::vector<int32_t> golden_ids(const std::string& fx, const char* file) {
+  std::vector<int32_t> v;
+  for (int64_t x : read_npy(fixture("golden/" + fx + "/" + file)).ints) v.push_back(int32_t(x));
+  return v;
+}
+
+std::vector<int32_t> golden_sequence(const std::string& fx) {
+  std::vector<int32_t> s = golden_ids(fx, "prompt_ids.npy");
+  const std::vector<int32_t> g = golden_ids(fx, "generated_ids.npy");
+  s.insert(s.end(), g.begin(), g.end());
+  return s;
+}
+
+float max_abs(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float m = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+void quantize_fixture(const std::string& fx, const std::string& out, const std::string& args) {
+  const CommandResult r = run_dsinfer("quantize " + fixture(fx) + " -o " + out + " --quiet " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace dsinfer::test

@@ -35,6 +35,15 @@ struct CommandResult {
   int exit_code = -1;
   std::string out, err;
 };
+// Token ids of a golden file of a fixture, e.g. golden_ids("tiny-v3-fp8", "prompt_ids.npy").
+std::vector<int32_t> golden_ids(const std::string& fx, const char* file);
+// The goldens' prompt followed by their generated ids: prefill and continuation in one sequence.
+std::vector<int32_t> golden_sequence(const std::string& fx);
+// Largest |a[i] - b[i]|; a size mismatch is a test failure.
+float max_abs(const std::vector<float>& a, const std::vector<float>& b);
+// `dsinfer quantize FIXTURE -o out --quiet ARGS`; a failed run fails the test.
+void quantize_fixture(const std::string& fx, const std::string& out, const std::string& args);
+
 // How close a model's logits come to a reference's, over P positions of V logits each:
 // KL(reference || model) per position in float64 (mean and max), and the share of positions
 // whose argmax agrees.

@@ -19,20 +19,7 @@
 namespace dsinfer {
 namespace {
 
-std::vector<int32_t> golden_ids(const std::string& fx, const char* file) {
-  std::vector<int32_t> v;
-  for (int64_t x : read_npy(test::fixture("golden/" + fx + "/" + file)).ints) v.push_back(int32_t(x));
-  return v;
-}
-
 // Prompt + generated ids of the goldens: 40 positions, prefill and continuation.
-std::vector<int32_t> full_sequence(const std::string& fx) {
-  std::vector<int32_t> s = golden_ids(fx, "prompt_ids.npy");
-  const std::vector<int32_t> g = golden_ids(fx, "generated_ids.npy");
-  s.insert(s.end(), g.begin(), g.end());
-  return s;
-}
-
 struct Outputs {
   std::vector<float> logits, mtp;
 };
@@ -70,30 +57,18 @@ SessionOptions reference() {
   return o;
 }
 
-float max_abs(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
-void quantize(const std::string& fx, const std::string& out, const std::string& args) {
-  auto r = test::run_dsinfer("quantize " + test::fixture(fx) + " -o " + out + " --quiet " + args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 class FastEngine : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FastEngine, MatchesReferenceOnCheckpointWeights) {
   const std::string fx = GetParam();
   auto m = Model::open(test::fixture(fx));
-  const auto seq = full_sequence(fx);
+  const auto seq = test::golden_sequence(fx);
   const Outputs f = run(*m, seq, fast(), 20), r = run(*m, seq, reference(), 20);
-  const float d = max_abs(f.logits, r.logits);
+  const float d = test::max_abs(f.logits, r.logits);
   std::printf("[ measured ] %s fast vs reference, checkpoint weights: logits max|diff| %.3g\n", fx.c_str(), d);
   EXPECT_LE(d, 1e-4f);  // measured 4e-6 (v3); the goldens' own tolerance is 1e-3
   if (m->has_mtp()) {
-    const float dm = max_abs(f.mtp, r.mtp);
+    const float dm = test::max_abs(f.mtp, r.mtp);
     std::printf("[ measured ] %s MTP logits max|diff| %.3g\n", fx.c_str(), dm);
     EXPECT_LE(dm, 1e-4f);
   }
@@ -119,10 +94,10 @@ class FastEngineQuantized : public ::testing::TestWithParam<QuantPin> {};
 TEST_P(FastEngineQuantized, CloseToFloat32) {
   const QuantPin p = GetParam();
   test::TempDir dir;
-  quantize(p.fx, dir.file("m.gguf"), p.args);
+  test::quantize_fixture(p.fx, dir.file("m.gguf"), p.args);
   auto q = Model::open(dir.file("m.gguf"));
   auto f32 = Model::open(test::fixture(p.fx));
-  const auto seq = full_sequence(p.fx);
+  const auto seq = test::golden_sequence(p.fx);
   const Outputs ref = run(*f32, seq, reference(), 20);
   const int64_t V = f32->config().vocab_size;
   for (KvType kv : {KvType::F32, KvType::BF16, KvType::Q8_0}) {
@@ -134,15 +109,16 @@ TEST_P(FastEngineQuantized, CloseToFloat32) {
   }
 }
 
-// Invariants on a quantized file: bit for bit across thread counts, to rounding across chunks (the integer kernels' path).
+// Invariants on a quantized file (the integer kernels' path): bit for bit across thread counts,
+// to rounding across chunk sizes.
 class FastEngineInvariants : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FastEngineInvariants, SameBitsForAnyThreadCountCloseForAnyChunk) {
   const std::string fx = GetParam();
   test::TempDir dir;
-  quantize(fx, dir.file("m.gguf"), "");
+  test::quantize_fixture(fx, dir.file("m.gguf"), "");
   auto m = Model::open(dir.file("m.gguf"));
-  const auto seq = full_sequence(fx);
+  const auto seq = test::golden_sequence(fx);
   const int saved = omp_get_max_threads();
   for (KvType kv : {KvType::F32, KvType::Q8_0}) {
     omp_set_num_threads(1);

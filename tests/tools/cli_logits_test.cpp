@@ -18,13 +18,6 @@ std::string prompt_arg(const std::string& fx) {
   return s;
 }
 
-float max_abs(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
 TEST(CliLogits, DecodeRouterAndMtpMatchGoldens) {
   const std::string fx = "tiny-v3-fp8", g = test::fixture("golden/" + fx + "/");
   test::TempDir d;
@@ -42,9 +35,9 @@ TEST(CliLogits, DecodeRouterAndMtpMatchGoldens) {
   std::vector<float> ref = read_npy(g + "logits_prefill_naive.npy").f32;
   const std::vector<float> dec = read_npy(g + "decode_logits_naive.npy").f32;
   ref.insert(ref.end(), dec.begin(), dec.end());
-  EXPECT_LE(max_abs(l.f32, ref), 1e-3f);
+  EXPECT_LE(test::max_abs(l.f32, ref), 1e-3f);
 
-  EXPECT_LE(max_abs(read_npy(d.file("m.npy")).f32, read_npy(g + "mtp_logits_prompt_naive.npy").f32), 1e-3f);
+  EXPECT_LE(test::max_abs(read_npy(d.file("m.npy")).f32, read_npy(g + "mtp_logits_prompt_naive.npy").f32), 1e-3f);
 
   const auto rj = nlohmann::json::parse(test::read_file(d.file("r.json")));
   ASSERT_EQ(rj["layers"].size(), 2u);

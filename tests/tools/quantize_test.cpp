@@ -30,19 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<int32_t> golden_ids(const std::string& fx, const char* file) {
-  std::vector<int32_t> v;
-  for (int64_t x : read_npy(test::fixture("golden/" + fx + "/" + file)).ints) v.push_back(int32_t(x));
-  return v;
-}
-
-std::vector<int32_t> full_sequence(const std::string& fx) {
-  std::vector<int32_t> s = golden_ids(fx, "prompt_ids.npy");
-  const std::vector<int32_t> g = golden_ids(fx, "generated_ids.npy");
-  s.insert(s.end(), g.begin(), g.end());
-  return s;
-}
-
 std::vector<float> logits_of(const std::string& model, const std::vector<int32_t>& tokens) {
   auto m = Model::open(model);
   SessionOptions o;
@@ -53,26 +40,14 @@ std::vector<float> logits_of(const std::string& model, const std::vector<int32_t
   return l;
 }
 
-void quantize(const std::string& fx, const std::string& out, const std::string& args) {
-  auto r = test::run_dsinfer("quantize " + test::fixture(fx) + " -o " + out + " --quiet " + args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
-float max_abs(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
 class QuantizeFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QuantizeFixture, F32GgufEqualsCheckpoint) {
   const std::string fx = GetParam();
   test::TempDir d;
-  quantize(fx, d.file("m.gguf"), "--type f32");
-  const std::vector<int32_t> seq = full_sequence(fx);
-  const float diff = max_abs(logits_of(d.file("m.gguf"), seq), logits_of(test::fixture(fx), seq));
+  test::quantize_fixture(fx, d.file("m.gguf"), "--type f32");
+  const std::vector<int32_t> seq = test::golden_sequence(fx);
+  const float diff = test::max_abs(logits_of(d.file("m.gguf"), seq), logits_of(test::fixture(fx), seq));
   std::printf("[ measured ] %s F32 GGUF vs checkpoint max|diff| = %.3g\n", fx.c_str(), diff);
   EXPECT_LE(diff, 1e-5f);  // same weights; only W_UK's summation order differs (stored transposed)
 }
@@ -90,9 +65,9 @@ TEST(QuantizeKl, PinnedAgainstGoldens) {
   test::TempDir d;
   for (const Pin& p : pins) {
     const std::string out = d.file(std::string(p.fx) + "-" + p.type + ".gguf");
-    quantize(p.fx, out, std::string(p.type) == "mix" ? "" : std::string("--type ") + p.type);
+    test::quantize_fixture(p.fx, out, std::string(p.type) == "mix" ? "" : std::string("--type ") + p.type);
     const std::vector<float> ref = read_npy(test::fixture(std::string("golden/") + p.fx + "/logits_fullseq_absorb.npy")).f32;
-    const test::Agreement a = test::agreement(ref, logits_of(out, full_sequence(p.fx)), 512);
+    const test::Agreement a = test::agreement(ref, logits_of(out, test::golden_sequence(p.fx)), 512);
     std::printf("[ measured ] %-18s %-5s KL mean %.4f top-1 %.3f size %ju\n", p.fx, p.type, a.kl_mean, a.top1,
                 uintmax_t(fs::file_size(out)));
     EXPECT_LE(a.kl_mean, p.kl_max) << p.fx << " " << p.type;
@@ -103,11 +78,11 @@ TEST(QuantizeKl, PinnedAgainstGoldens) {
 TEST(QuantizeKl, ScaleSearchBeatsRoundToNearestForQ4_0) {
   test::TempDir d;
   for (const char* fx : {"tiny-v3-fp8", "tiny-v2lite-bf16"}) {
-    quantize(fx, d.file("s.gguf"), "--type q4_0");
-    quantize(fx, d.file("r.gguf"), "--type q4_0 --no-search");
+    test::quantize_fixture(fx, d.file("s.gguf"), "--type q4_0");
+    test::quantize_fixture(fx, d.file("r.gguf"), "--type q4_0 --no-search");
     const std::vector<float> ref = read_npy(test::fixture(std::string("golden/") + fx + "/logits_fullseq_absorb.npy")).f32;
-    const double s = test::agreement(ref, logits_of(d.file("s.gguf"), full_sequence(fx)), 512).kl_mean;
-    const double r = test::agreement(ref, logits_of(d.file("r.gguf"), full_sequence(fx)), 512).kl_mean;
+    const double s = test::agreement(ref, logits_of(d.file("s.gguf"), test::golden_sequence(fx)), 512).kl_mean;
+    const double r = test::agreement(ref, logits_of(d.file("r.gguf"), test::golden_sequence(fx)), 512).kl_mean;
     std::printf("[ measured ] %s Q4_0 KL: searched %.4f, round-to-nearest %.4f\n", fx, s, r);
     EXPECT_LT(s, r) << fx;
   }
@@ -115,19 +90,19 @@ TEST(QuantizeKl, ScaleSearchBeatsRoundToNearestForQ4_0) {
 
 TEST(QuantizeMtp, MtpLogitsFromGgufMatchGolden) {
   test::TempDir d;
-  quantize("tiny-v3-fp8", d.file("m.gguf"), "--type f32");
+  test::quantize_fixture("tiny-v3-fp8", d.file("m.gguf"), "--type f32");
   auto m = Model::open(d.file("m.gguf"));
   ASSERT_TRUE(m->has_mtp());
-  const std::vector<int32_t> prompt = golden_ids("tiny-v3-fp8", "prompt_ids.npy");
+  const std::vector<int32_t> prompt = test::golden_ids("tiny-v3-fp8", "prompt_ids.npy");
   SessionOptions o;
   o.context = 64;
   Session s(*m, o);
   std::vector<float> l, mtp;
   s.forward(prompt, l);
   s.mtp_forward(std::span(prompt).subspan(1), s.last_hidden().data(), mtp);
-  EXPECT_LE(max_abs(mtp, read_npy(test::fixture("golden/tiny-v3-fp8/mtp_logits_prompt_absorb.npy")).f32), 1e-3f);
+  EXPECT_LE(test::max_abs(mtp, read_npy(test::fixture("golden/tiny-v3-fp8/mtp_logits_prompt_absorb.npy")).f32), 1e-3f);
 
-  quantize("tiny-v3-fp8", d.file("n.gguf"), "--type f32 --no-mtp");
+  test::quantize_fixture("tiny-v3-fp8", d.file("n.gguf"), "--type f32 --no-mtp");
   EXPECT_FALSE(Model::open(d.file("n.gguf"))->has_mtp());
   EXPECT_LT(fs::file_size(d.file("n.gguf")), fs::file_size(d.file("m.gguf")));
 }
@@ -136,7 +111,7 @@ TEST(QuantizeMtp, MtpLogitsFromGgufMatchGolden) {
 TEST(QuantizeLayouts, OlderUnsplitKvBFileRunsTheSame) {
   test::TempDir d;
   const std::string fx = "tiny-v2lite-bf16";
-  quantize(fx, d.file("new.gguf"), "--type f32");
+  test::quantize_fixture(fx, d.file("new.gguf"), "--type f32");
   {
     GgufFile in(d.file("new.gguf"));
     const int64_t H = in.get_u32("deepseek2.attention.head_count"), r = in.get_u32("deepseek2.attention.kv_lora_rank");
@@ -181,8 +156,8 @@ TEST(QuantizeLayouts, OlderUnsplitKvBFileRunsTheSame) {
     out.finish();
   }
   ASSERT_EQ(GgufFile(d.file("old.gguf")).find_tensor("blk.1.attn_k_b.weight"), nullptr);
-  const std::vector<int32_t> seq = full_sequence(fx);
-  EXPECT_LE(max_abs(logits_of(d.file("old.gguf"), seq), logits_of(test::fixture(fx), seq)), 1e-5f);
+  const std::vector<int32_t> seq = test::golden_sequence(fx);
+  EXPECT_LE(test::max_abs(logits_of(d.file("old.gguf"), seq), logits_of(test::fixture(fx), seq)), 1e-5f);
 }
 
 TEST(QuantizeCli, DryRunPrintsPlanAndWritesNothing) {

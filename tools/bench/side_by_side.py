@@ -24,17 +24,20 @@ def run_rusage(cmd):
     return out, wall, ru.ru_maxrss / 1024
 
 
+def test_args(test):
+    """The -p/-n/-d flags of one test, the same for both programs."""
+    if test.startswith("pp"):
+        return ["-p", test[2:], "-n", "0"]
+    if test.startswith("tg"):
+        return ["-p", "0", "-n", test[2:]]
+    if test.startswith("d"):
+        return ["-p", "0", "-n", "32", "-d", test[1:]]
+    return ["-p", "0", "-n", "1"]  # start
+
+
 def ours(a, test):
     cmd = [a.dsinfer, "bench", a.model, "-t", str(a.threads), "-r", "1", "--json", "--bandwidth", str(a.bandwidth)]
-    if test.startswith("pp"):
-        cmd += ["-p", test[2:], "-n", "0"]
-    elif test.startswith("tg"):
-        cmd += ["-p", "0", "-n", test[2:]]
-    elif test.startswith("d"):
-        cmd += ["-p", "0", "-n", "32", "-d", test[1:]]
-    else:  # start
-        cmd += ["-p", "0", "-n", "1"]
-    out, wall, rss = run_rusage(cmd + a.dsinfer_args)
+    out, wall, rss = run_rusage(cmd + test_args(test) + a.dsinfer_args)
     j = json.loads(out)
     rate = j["prefill_tok_s"] if test.startswith("pp") else j["decode_tok_s"]
     return (wall if test == "start" else rate), rss
@@ -43,15 +46,7 @@ def ours(a, test):
 def theirs(a, test):
     cmd = [os.path.join(a.llama_bin, "llama-bench"), "-m", a.model, "-t", str(a.threads), "-r", "1", "-fa", "1",
            "-o", "json"]
-    if test.startswith("pp"):
-        cmd += ["-p", test[2:], "-n", "0"]
-    elif test.startswith("tg"):
-        cmd += ["-p", "0", "-n", test[2:]]
-    elif test.startswith("d"):
-        cmd += ["-p", "0", "-n", "32", "-d", test[1:]]
-    else:
-        cmd += ["-p", "0", "-n", "1"]
-    out, wall, rss = run_rusage(cmd)
+    out, wall, rss = run_rusage(cmd + test_args(test))
     j = json.loads(out)
     return (wall if test == "start" else j[-1]["avg_ts"]), rss
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine/stop_strings.h"
-#include "engine/tokenizer/token_stream.h"
 #include "quant/error.h"
 
 namespace dsinfer {
@@ -22,11 +20,42 @@ std::vector<int32_t> end_of_turn_ids(const Tokenizer* t, const ModelConfig& c) {
   return ids;
 }
 
+Continuation::Continuation(Sampler& s, const Tokenizer* tok, const std::vector<int32_t>& eot,
+                           std::span<const int32_t> prompt, int64_t max_tokens, const std::vector<std::string>& stop)
+    : sampler_(s), eot_(eot), history_(prompt.begin(), prompt.end()), stops_(stop), max_(max_tokens) {
+  if (tok) stream_ = std::make_unique<TokenStreamDecoder>(*tok, /*skip_special=*/true);
+}
+
+bool Continuation::step(const float* logits, std::string& out) {
+  const int32_t next = sampler_.sample(logits, history_);
+  if (std::binary_search(eot_.begin(), eot_.end(), next)) {
+    reason_ = "stop";
+    return false;
+  }
+  generated_.push_back(next);
+  history_.push_back(next);
+  if (stream_) {
+    out += stops_.push(stream_->push(next));
+    if (stops_.stopped()) {
+      reason_ = "stop";
+      return false;
+    }
+  }
+  if (int64_t(generated_.size()) >= max_) {
+    reason_ = "length";
+    return false;
+  }
+  return true;
+}
+
+std::string Continuation::flush() {
+  if (!stream_ || stops_.stopped()) return {};
+  return stops_.push(stream_->finish()) + stops_.flush();
+}
+
 Generator::Generator(Decoder& d, const Tokenizer* tok, const SamplingParams& p)
     : d_(d), tok_(tok), sampler_(d.model().config().vocab_size, p), eot_(end_of_turn_ids(tok, d.model().config())) {
   cached_.reserve(size_t(d.context()));
-  generated_.reserve(size_t(d.context()));
-  history_.reserve(size_t(d.context()));
 }
 
 void Generator::reset() {
@@ -56,46 +85,36 @@ GenerationResult Generator::generate(const GenerationRequest& r) {
   const auto t1 = clock::now();
   res.prefill_s = secs(t0, t1);
 
-  history_.assign(r.prompt.begin(), r.prompt.end());
-  generated_.clear();
-  StopStrings stops(r.stop);
-  std::unique_ptr<TokenStreamDecoder> stream;
-  if (tok_) stream = std::make_unique<TokenStreamDecoder>(*tok_, /*skip_special=*/true);
   auto emit = [&](const std::string& s) { return s.empty() || !r.on_text || r.on_text(s); };
   res.finish_reason = "length";
-  for (int64_t k = 0; k < r.max_tokens; ++k) {
-    const int32_t next = sampler_.sample(logits_.data(), history_);
-    if (std::binary_search(eot_.begin(), eot_.end(), next)) {
-      res.finish_reason = "stop";
-      break;
-    }
-    generated_.push_back(next);
-    history_.push_back(next);
-    ++res.completion_tokens;
-    if (stream) {
-      if (!emit(stops.push(stream->push(next)))) {
+  generated_.clear();
+  if (r.max_tokens > 0) {
+    Continuation c(sampler_, tok_, eot_, r.prompt, r.max_tokens, r.stop);
+    std::string piece;
+    for (;;) {
+      piece.clear();
+      const bool more = c.step(logits_.data(), piece);
+      // Without a tokenizer there is no text; the callback still gets its chance to cancel.
+      if (!emit(piece) || (!tok_ && r.on_text && !r.on_text({}))) {
         res.finish_reason = "cancelled";
         break;
       }
-      if (stops.stopped()) {
-        res.finish_reason = "stop";
+      if (!more) {
+        res.finish_reason = c.finish_reason();
         break;
       }
+      if (d_.n_past() >= d_.context()) {
+        res.finish_reason = "context";
+        break;
+      }
+      const int32_t t[1] = {c.last()};
+      d_.forward(t, logits_);
+      cached_.push_back(c.last());
     }
-    if (k + 1 == r.max_tokens) break;
-    if (d_.n_past() >= d_.context()) {
-      res.finish_reason = "context";
-      break;
-    }
-    const int32_t t[1] = {next};
-    d_.forward(t, logits_);
-    cached_.push_back(next);
-    if (r.on_text && !stream && !r.on_text({})) {
-      res.finish_reason = "cancelled";
-      break;
-    }
+    if (res.finish_reason != "cancelled") emit(c.flush());
+    generated_ = c.generated();
   }
-  if (stream && !stops.stopped() && res.finish_reason != "cancelled") emit(stops.push(stream->finish()) + stops.flush());
+  res.completion_tokens = int64_t(generated_.size());
   res.decode_s = secs(t1, clock::now());
   return res;
 }

@@ -12,12 +12,42 @@
 
 #include "engine/decoder.h"
 #include "engine/sampler.h"
+#include "engine/stop_strings.h"
+#include "engine/tokenizer/token_stream.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace dsinfer {
 
 // The ids that end a turn: the model's EOS and the end-of-turn tokens its vocabulary has.
 std::vector<int32_t> end_of_turn_ids(const Tokenizer* t, const ModelConfig& c);
+
+// One sequence's continuation after its prompt: sampling, end of turn, streamed text, stop
+// strings and the token limit. Shared by Generator (one sequence) and batch (many at once).
+class Continuation {
+ public:
+  // `eot` and `s` must outlive this; max_tokens >= 1. `tok` may be null (no text).
+  Continuation(Sampler& s, const Tokenizer* tok, const std::vector<int32_t>& eot, std::span<const int32_t> prompt,
+               int64_t max_tokens, const std::vector<std::string>& stop);
+  // Samples from `logits` and appends the text that is now safe to show to `out`. True while
+  // the sequence goes on (last() must then be fed to the model), false once it has finished.
+  bool step(const float* logits, std::string& out);
+  int32_t last() const { return generated_.back(); }
+  const std::vector<int32_t>& generated() const { return generated_; }
+  // "stop" (end-of-turn token or stop string) or "length"; null while running.
+  const char* finish_reason() const { return reason_; }
+  // Text still held back (an incomplete character, a possible stop-string start); empty after
+  // a stop string.
+  std::string flush();
+
+ private:
+  Sampler& sampler_;
+  const std::vector<int32_t>& eot_;
+  std::vector<int32_t> history_, generated_;
+  std::unique_ptr<TokenStreamDecoder> stream_;
+  StopStrings stops_;
+  int64_t max_;
+  const char* reason_ = nullptr;
+};
 
 struct GenerationResult {
   std::string finish_reason;  // "stop" (end of turn or stop string), "length", "context", "cancelled"
@@ -53,7 +83,7 @@ class Generator {
   Decoder& d_;
   const Tokenizer* tok_;
   Sampler sampler_;
-  std::vector<int32_t> eot_, cached_, generated_, history_;
+  std::vector<int32_t> eot_, cached_, generated_;
   std::vector<float> logits_;
 };
 

@@ -17,9 +17,7 @@
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
 #include "engine/sampler.h"
-#include "engine/stop_strings.h"
 #include "engine/tokenizer/chat_format.h"
-#include "engine/tokenizer/token_stream.h"
 #include "quant/error.h"
 #include "tools/batch/results_journal.h"
 #include "tools/commands.h"
@@ -117,12 +115,9 @@ Job parse_job(const json& j, int64_t line, const BatchOptions& o, const Sampling
 struct Slot {
   const Job* job = nullptr;
   std::unique_ptr<Sampler> sampler;
-  std::unique_ptr<TokenStreamDecoder> stream;
-  StopStrings stops;
-  std::vector<int32_t> history;
+  std::optional<Continuation> cont;
   std::string text;
-  int64_t generated = 0;
-  int32_t next = -1;  // sampled, to feed in the next step
+  bool feed = false;  // cont->last() goes into the next step
   std::chrono::steady_clock::time_point start;
 };
 
@@ -231,36 +226,19 @@ void run_batch(const BatchOptions& o) {
   int64_t done = 0, gen_tokens = 0;
   ProgressLine progress(int64_t(jobs.size()));
 
-  auto finish = [&](Slot& s, const char* reason) {
-    s.text += s.stops.push(s.stream->finish()) + s.stops.flush();
+  // Takes one sampled token for slot s; a finished record goes to the journal.
+  auto accept = [&](Slot& s, const float* row) {
+    const size_t before = s.cont->generated().size();
+    s.feed = s.cont->step(row, s.text);
+    gen_tokens += int64_t(s.cont->generated().size() - before);
+    if (s.feed) return;
+    s.text += s.cont->flush();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.start).count();
-    journal.append({{"id", s.job->id}, {"text", s.text}, {"finish_reason", reason},
-                    {"prompt_tokens", int64_t(s.job->prompt.size())}, {"completion_tokens", s.generated},
-                    {"ms", int64_t(ms)}});
+    journal.append({{"id", s.job->id}, {"text", s.text}, {"finish_reason", s.cont->finish_reason()},
+                    {"prompt_tokens", int64_t(s.job->prompt.size())},
+                    {"completion_tokens", int64_t(s.cont->generated().size())}, {"ms", int64_t(ms)}});
     s.job = nullptr;
     ++done;
-  };
-  // Takes one sampled token for slot s; false when the slot finished.
-  auto accept = [&](Slot& s, const float* row) {
-    const int32_t t = s.sampler->sample(row, s.history);
-    if (std::binary_search(eot.begin(), eot.end(), t)) {
-      finish(s, "stop");
-      return false;
-    }
-    ++s.generated;
-    ++gen_tokens;
-    s.history.push_back(t);
-    s.text += s.stops.push(s.stream->push(t));
-    if (s.stops.stopped()) {
-      finish(s, "stop");
-      return false;
-    }
-    if (s.generated >= s.job->max_tokens) {
-      finish(s, "length");
-      return false;
-    }
-    s.next = t;
-    return true;
   };
 
   while (done < int64_t(jobs.size())) {
@@ -272,12 +250,9 @@ void run_batch(const BatchOptions& o) {
       if (s.job) continue;
       s.job = &jobs[next_job++];
       s.sampler = std::make_unique<Sampler>(V, s.job->params);
-      s.stream = std::make_unique<TokenStreamDecoder>(*tok, /*skip_special=*/true);
-      s.stops = StopStrings(s.job->stop);
-      s.history = s.job->prompt;
+      s.cont.emplace(*s.sampler, tok.get(), eot, s.job->prompt, s.job->max_tokens, s.job->stop);
       s.text.clear();
-      s.generated = 0;
-      s.next = -1;
+      s.feed = false;
       s.start = std::chrono::steady_clock::now();
       dec->seq_truncate(int32_t(i), 0);
       for (int32_t t : s.job->prompt) {
@@ -300,9 +275,9 @@ void run_batch(const BatchOptions& o) {
     seq.clear();
     toks.clear();
     for (size_t i = 0; i < slots.size(); ++i)
-      if (slots[i].job && slots[i].next >= 0) {
+      if (slots[i].job && slots[i].feed) {
         seq.push_back(int32_t(i));
-        toks.push_back(slots[i].next);
+        toks.push_back(slots[i].cont->last());
       }
     if (!toks.empty()) {
       dec->forward_multi(seq, toks, logits);

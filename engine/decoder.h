@@ -40,6 +40,18 @@ struct ForwardTrace {
   std::vector<RouterRecord> router;    // one per MoE layer, in layer order
 };
 
+// Sees the router logits [T][n_routed] of a MoE layer's tokens before they are routed and
+// chooses the expert bias they are routed with (synth balances random models with it;
+// inspect counts expert load).
+class RouterBiasHook {
+ public:
+  virtual ~RouterBiasHook() = default;
+  // `layer`: the layer index (num_hidden_layers for the MTP module); `model_bias`: the
+  // layer's own bias (null for routing without one). Returns the bias to route with (null:
+  // none), valid until the next call.
+  virtual const float* bias(int64_t layer, const float* logits, int64_t T, const float* model_bias) = 0;
+};
+
 class Decoder {
  public:
   virtual ~Decoder() = default;
@@ -75,6 +87,10 @@ class Decoder {
   virtual int64_t seq_past(int32_t s) const;
   virtual void seq_truncate(int32_t s, int64_t n);
   virtual int64_t sequences() const { return 1; }
+
+  // Routes every MoE layer through the hook from now on (null: no hook).
+  // Fast engine only.
+  virtual void set_router_bias_hook(RouterBiasHook* hook);
 
   // Bytes held by the caches.
   virtual size_t cache_bytes() const = 0;

@@ -18,7 +18,7 @@ FastSession::FastSession(const Model& m, SessionOptions o)
     fail(m.path(), "the fast engine needs hidden_size and kv_lora_rank to be multiples of 32; use --engine reference");
   if (o.chunk < 1) fail("--chunk", "must be at least 1");
   const int64_t ctx = o.context > 0 ? o.context : default_context(c);
-  chunk_ = std::min(o.chunk, ctx);
+  chunk_ = std::min(o.chunk, ctx * std::max<int64_t>(o.sequences, 1));
   if (o.sequences < 1) fail("sequences", "must be at least 1");
   for (int64_t i = 0; i < o.sequences; ++i)
     caches_.emplace_back(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
@@ -68,7 +68,7 @@ Acts FastSession::quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) 
   return Acts{x, q, T};
 }
 
-void FastSession::layer(const LayerWeights& w, int64_t cache_layer, int64_t T, RouterRecord* rec) {
+void FastSession::layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t T, RouterRecord* rec) {
   const ModelConfig& c = model_.config();
   const int64_t D = c.hidden_size;
   float *x = x_.data(), *h = h_.data(), *y = y_.data();
@@ -79,7 +79,7 @@ void FastSession::layer(const LayerWeights& w, int64_t cache_layer, int64_t T, R
   rmsnorm_rows(x, w.ffn_norm.data(), T, D, c.rms_norm_eps, h);
   const Acts a = quantized(h, T, D, hq_.data());
   if (w.is_moe)
-    moe_fast(c, w.moe, a, y, ffn_, rec);
+    moe_fast(c, w.moe, a, y, ffn_, rec, RouteBias{bias_hook_, index});
   else
     ffn_fast(w.dense, a, y, ffn_);
   for (int64_t i = 0; i < T * D; ++i) x[i] += y[i];
@@ -117,7 +117,7 @@ void FastSession::forward(std::span<const int32_t> tokens, std::vector<float>& l
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
       const LayerWeights& lw = w.layers[size_t(l)];
       RouterRecord* rec = trace && lw.is_moe ? &trace->router[moe_i++] : nullptr;
-      layer(lw, l, n, rec);
+      layer(lw, l, l, n, rec);
     }
     if (trace) std::copy(x_.begin(), x_.begin() + n * D, trace->hidden_prenorm.begin() + c0 * D);
     float* hid = hidden_.data() + c0 * D;
@@ -151,7 +151,7 @@ void FastSession::mtp_forward(std::span<const int32_t> next_tokens, const float*
     quantize_rows(cat_.data(), n, 2 * D, catq_.data());
     jobs_.assign(1, LinearJob{&m.eh_proj, Acts{cat_.data(), catq_.data(), n}, x_.data()});
     run_linear(jobs_);
-    layer(m.layer, 0, n, rec);
+    layer(m.layer, c.num_hidden_layers, 0, n, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
     head(m.head, h_.data(), n, logits.data() + c0 * V);
     mtp_past_ += n;
@@ -193,7 +193,7 @@ void FastSession::forward_multi(std::span<const int32_t> seq, std::span<const in
       slot_cache_[size_t(t)] = &caches_[size_t(s)];
       slot_pos_[size_t(t)] = past_[size_t(s)]++;
     }
-    for (int64_t l = 0; l < c.num_hidden_layers; ++l) layer(w.layers[size_t(l)], l, n, nullptr);
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) layer(w.layers[size_t(l)], l, l, n, nullptr);
     int64_t m = 0;  // the rows that get logits, moved to the front
     for (int64_t t = 0; t < n; ++t)
       if (is_last_[size_t(c0 + t)]) {
@@ -209,6 +209,9 @@ void FastSession::forward_multi(std::span<const int32_t> seq, std::span<const in
 
 void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&) {
   fail("--engine", "several sequences at once need the fast engine");
+}
+void Decoder::set_router_bias_hook(RouterBiasHook*) {
+  fail("--engine", "a router bias hook needs the fast engine");
 }
 int64_t Decoder::seq_past(int32_t s) const {
   if (s != 0) fail("--engine", "several sequences at once need the fast engine");

@@ -40,10 +40,12 @@ class FastSession final : public Decoder {
   void seq_truncate(int32_t s, int64_t n) override;
   int64_t sequences() const override { return int64_t(caches_.size()); }
   int threads() const { return threads_; }
+  void set_router_bias_hook(RouterBiasHook* hook) override { bias_hook_ = hook; }
 
  private:
   // One layer over the T tokens in x_, each at its slot (slot_cache_, slot_pos_).
-  void layer(const LayerWeights& w, int64_t cache_layer, int64_t T, RouterRecord* rec);
+  // `index`: the layer's number (num_hidden_layers for the MTP module).
+  void layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t T, RouterRecord* rec);
   Acts quantized(const float* x, int64_t T, int64_t n, BlockQ8_0* q) const;
   void head(const Matrix& w, const float* h, int64_t T, float* logits);
 
@@ -65,6 +67,7 @@ class FastSession final : public Decoder {
   std::vector<BlockQ8_0> hq_, catq_;
   std::vector<LinearJob> jobs_;
   MlaScratch mla_;
+  RouterBiasHook* bias_hook_ = nullptr;
   FfnScratch ffn_;
 };
 

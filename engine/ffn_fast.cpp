@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/decoder.h"
 #include "engine/moe_router.h"
 #include "engine/ops_fast.h"
 #include "simd/quant_dot.h"
@@ -137,13 +138,15 @@ void ffn_fast(const FfnWeights& w, const Acts& x, float* out, FfnScratch& s) {
 }
 
 void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* out, FfnScratch& s,
-              RouterRecord* rec) {
+              RouterRecord* rec, RouteBias rb) {
   const int64_t T = x.T, D = c.hidden_size, E = c.n_routed_experts, K = c.num_experts_per_tok;
   // The router is kept in float32 (as the checkpoint ships it): routing is sensitive to it.
   s.jobs.assign(1, LinearJob{&w.router, x, s.logits.data()});
   run_linear(s.jobs);
+  const float* bias = w.bias.empty() ? nullptr : w.bias.data();
+  if (rb.hook) bias = rb.hook->bias(rb.layer, s.logits.data(), T, bias);
   for (int64_t t = 0; t < T; ++t)
-    route_token(c, s.logits.data() + t * E, w.bias.empty() ? nullptr : w.bias.data(), s.ids.data() + t * K,
+    route_token(c, s.logits.data() + t * E, bias, s.ids.data() + t * K,
                 s.wts.data() + t * K, s.route_tmp.data());
   if (rec) {
     rec->ids.insert(rec->ids.end(), s.ids.begin(), s.ids.begin() + T * K);

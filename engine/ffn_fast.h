@@ -18,6 +18,8 @@
 
 namespace dsinfer {
 
+class RouterBiasHook;  // decoder.h
+
 struct FfnScratch {
   // For up to max_T tokens of this model's layers.
   void reserve(const ModelConfig& c, const ModelWeights& w, int64_t max_T, int threads);
@@ -37,8 +39,13 @@ struct FfnScratch {
 
 // out [T][hidden] = FFN(x) for a dense layer.
 void ffn_fast(const FfnWeights& w, const Acts& x, float* out, FfnScratch& s);
+// Where a layer's expert bias comes from: the model's, or a hook's (see decoder.h).
+struct RouteBias {
+  RouterBiasHook* hook = nullptr;
+  int64_t layer = 0;
+};
 // out [T][hidden] = shared(x) + sum_k w_k Expert_{e_k}(x); routing decisions appended to rec.
 void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* out, FfnScratch& s,
-              RouterRecord* rec);
+              RouterRecord* rec, RouteBias rb = {});
 
 }  // namespace dsinfer

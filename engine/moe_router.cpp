@@ -15,11 +15,8 @@ int64_t argmax_untaken(const float* v, int64_t n, const bool* taken) {
 }
 }  // namespace
 
-void route_token(const ModelConfig& c, const float* logits, const float* bias, int32_t* ids, float* weights,
-                 float* scratch) noexcept {
-  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
-  float* s = scratch;       // scores used for the weights
-  float* sel = scratch + E;  // scores used for the choice
+void router_scores(const ModelConfig& c, const float* logits, float* s) noexcept {
+  const int64_t E = c.n_routed_experts;
   if (c.scoring_func == ScoringFunc::Sigmoid) {
     for (int64_t e = 0; e < E; ++e) s[e] = 1.0f / (1.0f + std::exp(-logits[e]));
   } else {
@@ -29,6 +26,17 @@ void route_token(const ModelConfig& c, const float* logits, const float* bias, i
     for (int64_t e = 0; e < E; ++e) sum += (s[e] = std::exp(logits[e] - m));
     for (int64_t e = 0; e < E; ++e) s[e] /= sum;
   }
+}
+
+void route_token(const ModelConfig& c, const float* logits, const float* bias, int32_t* ids, float* weights,
+                 float* scratch) noexcept {
+  router_scores(c, logits, scratch);
+  select_experts(c, scratch, bias, ids, weights, scratch + c.n_routed_experts);
+}
+
+void select_experts(const ModelConfig& c, const float* s, const float* bias, int32_t* ids, float* weights,
+                    float* sel) noexcept {
+  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
   for (int64_t e = 0; e < E; ++e) sel[e] = bias ? s[e] + bias[e] : s[e];
 
   constexpr int64_t kMaxExperts = 1024;

@@ -7,9 +7,14 @@
 
 namespace dsinfer {
 
-// From the router logits of one token [n_routed], chooses num_experts_per_tok experts
-// (ids in descending selection score) and their final weights. `bias` is null unless
-// noaux_tc. `scratch` holds 2 * n_routed floats.
+// The routing scores of one token [n_routed] from its router logits: sigmoid or softmax.
+void router_scores(const ModelConfig& c, const float* logits, float* scores) noexcept;
+// From the scores of one token, chooses num_experts_per_tok experts (ids in descending
+// selection score) and their final weights. `bias` is null unless noaux_tc; it steers the
+// choice only. `scratch` holds n_routed floats.
+void select_experts(const ModelConfig& c, const float* scores, const float* bias, int32_t* ids, float* weights,
+                    float* scratch) noexcept;
+// Both steps. `scratch` holds 2 * n_routed floats.
 void route_token(const ModelConfig& c, const float* logits, const float* bias, int32_t* ids, float* weights,
                  float* scratch) noexcept;
 

@@ -28,6 +28,22 @@ void AtomicFile::write(const void* data, size_t n) {
   if (n && std::fwrite(data, 1, n, f_) != n) fail(path_, std::string("write failed: ") + std::strerror(errno));
 }
 
+void AtomicFile::flush() {
+  if (!f_) fail(path_, "flush after commit");
+  if (std::fflush(f_) != 0) fail(path_, std::string("write failed: ") + std::strerror(errno));
+}
+
+void AtomicFile::patch(uint64_t offset, const void* data, size_t n) {
+  flush();
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::pwrite(::fileno(f_), p, n, off_t(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail(path_, std::string("write failed: ") + std::strerror(errno));
+    p += w, n -= size_t(w), offset += uint64_t(w);
+  }
+}
+
 void AtomicFile::commit() {
   if (!f_) fail(path_, "committed twice");
   bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;

@@ -3,6 +3,7 @@
 // without commit() removes the temporary, so a failure never leaves a partial file.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -17,6 +18,10 @@ class AtomicFile {
 
   void write(const void* data, size_t n);
   void write(const std::string& s) { write(s.data(), s.size()); }
+  // Flushes what was written, so the temporary can be read by name (temp_path()).
+  void flush();
+  // Overwrites n bytes at `offset` of what was written (flushed first).
+  void patch(uint64_t offset, const void* data, size_t n);
   void commit();
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return tmp_; }

@@ -319,6 +319,11 @@ void GgufWriter::write_tensor_data(std::string_view name, const void* data, size
 }
 
 void GgufWriter::finish() {
+  complete();
+  commit();
+}
+
+void GgufWriter::complete() {
   if (phase_ == Phase::Done) fail(path(), "finish() called twice");
   if (phase_ == Phase::Declare) write_header();
   if (in_tensor_) fail(path(), "finish() inside tensor " + gguf_quote(tensors_[next_].name));
@@ -326,6 +331,20 @@ void GgufWriter::finish() {
     fail(path(), fmt::format("tensor {} and {} more were declared but never written", gguf_quote(tensors_[next_].name),
                              tensors_.size() - next_ - 1));
   phase_ = Phase::Done;
+  file_.flush();
+}
+
+void GgufWriter::patch_tensor(std::string_view name, uint64_t offset, const void* data, size_t n) {
+  if (phase_ != Phase::Done) fail(path(), "tensor " + gguf_quote(name) + " patched before complete()");
+  const Tensor& t = find(name);
+  if (offset > t.nbytes || n > t.nbytes - offset)
+    fail(path(), fmt::format("tensor {}: a patch of {} bytes at {} runs past its {}", gguf_quote(name), n, offset,
+                             t.nbytes));
+  file_.patch(data_offset() + t.offset + offset, data, n);
+}
+
+void GgufWriter::commit() {
+  if (phase_ != Phase::Done) fail(path(), "commit() before complete()");
   file_.commit();
 }
 

@@ -63,9 +63,15 @@ class GgufWriter {
   void end_tensor();
 
   // ---- phase 3
-  void finish();
+  void finish();  // complete() then commit()
+  // Checks every tensor got its bytes; the file is then whole but still under its temporary
+  // name (temp_path()), where it can be read and its tensors patched before commit().
+  void complete();
+  void patch_tensor(std::string_view name, uint64_t offset, const void* data, size_t n);
+  void commit();
 
   const std::string& path() const { return file_.path(); }
+  const std::string& temp_path() const { return file_.temp_path(); }
   uint32_t alignment() const { return alignment_; }
   size_t tensor_count() const { return tensors_.size(); }
   // Known once all tensors are declared (the header size depends on them).

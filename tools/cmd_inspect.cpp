@@ -1,14 +1,21 @@
 // `dsinfer inspect`: what a GGUF file holds and how much memory running it takes.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "engine/expert_balance.h"
 #include "engine/gguf_metadata.h"
+#include "engine/model.h"
+#include "engine/model_tokenizer.h"
 #include "quant/error.h"
 #include "quant/gguf_reader.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
+#include "tools/routing/routing_sample.h"
 
 namespace dsinfer::cli {
 
@@ -21,9 +28,56 @@ std::string format_number(double v) {
 }
 
 struct InspectOptions {
-  std::string file;
-  bool no_tensors = false, metadata = false;
+  std::string file, routing_text;
+  int64_t routing_tokens = 2048;
+  bool no_tensors = false, metadata = false, routing = false;
 };
+
+// Counts each MoE layer's expert picks on the first pass through it.
+class LoadCounter final : public RouterBiasHook {
+ public:
+  explicit LoadCounter(const ModelConfig& c) : c_(c) {}
+  const float* bias(int64_t layer, const float* logits, int64_t T, const float* model_bias) override {
+    if (!picks_.count(layer)) {
+      std::vector<int64_t> p(static_cast<size_t>(c_.n_routed_experts));
+      count_expert_picks(c_, logits, T, model_bias, p);
+      picks_.emplace(layer, std::make_pair(T, std::move(p)));
+    }
+    return model_bias;
+  }
+  const std::map<int64_t, std::pair<int64_t, std::vector<int64_t>>>& picks() const { return picks_; }
+
+ private:
+  const ModelConfig& c_;
+  std::map<int64_t, std::pair<int64_t, std::vector<int64_t>>> picks_;
+};
+
+// Routes a text through the model and prints each MoE layer's expert load: how a file's
+// routing compares with a trained model's (every expert used, max/mean load about 1.5-2).
+void print_routing(const InspectOptions& o) {
+  const auto model = Model::open(o.file, WeightsLoad::Mmap);
+  const ModelConfig& c = model->config();
+  std::string text = builtin_routing_text();
+  if (!o.routing_text.empty()) {
+    std::ifstream in(o.routing_text, std::ios::binary);
+    if (!in) fail(o.routing_text, "cannot read");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto windows = routing_windows(*model, text, o.routing_tokens, std::min<int64_t>(512, c.max_position_embeddings));
+  LoadCounter counter(c);
+  run_routing_pass(*model, windows, counter);
+  std::printf("\nexpert load over %s (%s)\n", o.routing_text.empty() ? "the built-in text" : o.routing_text.c_str(),
+              open_model_tokenizer(*model) ? "the file's tokenizer" : "no tokenizer: Zipf-distributed ids");
+  std::printf("%-8s %8s %10s %10s %10s\n", "layer", "tokens", "used", "max/mean", "min/mean");
+  for (const auto& [layer, tp] : counter.picks()) {
+    const LoadSummary s = summarize_load(tp.second);
+    const int64_t mn = *std::min_element(tp.second.begin(), tp.second.end());
+    const double mean = double(tp.first * c.num_experts_per_tok) / double(c.n_routed_experts);
+    std::printf("%-8s %8lld %6lld/%-3lld %10.2f %10.2f\n",
+                (layer == c.num_hidden_layers ? "MTP" : std::to_string(layer)).c_str(), (long long)tp.first,
+                (long long)s.used, (long long)s.experts, s.max_over_mean, double(mn) / mean);
+  }
+}
 
 // The role of a tensor, by its deepseek2 name.
 std::string role_of(const std::string& name, int64_t main_layers) {
@@ -116,6 +170,7 @@ void run_inspect(const InspectOptions& o) {
               format_bytes(double(per_expert) * double(c.num_experts_per_tok) * double(moe_layers)).c_str());
   std::printf("KV cache (latent, f32)             %s per 1000 tokens\n",
               format_bytes(1000.0 * double(c.latent_dim() * c.num_hidden_layers) * 4).c_str());
+  if (o.routing) print_routing(o);
 }
 
 }  // namespace
@@ -126,6 +181,9 @@ void add_inspect_command(CLI::App& app) {
   sub->add_option("file", o->file, "GGUF file")->required();
   sub->add_flag("--no-tensors", o->no_tensors, "Leave out the tensor table");
   sub->add_flag("--metadata", o->metadata, "Also list every metadata key and value");
+  sub->add_flag("--routing", o->routing, "Route a text through the model and show each MoE layer's expert load");
+  sub->add_option("--routing-text", o->routing_text, "Text for --routing (default: the built-in text)");
+  sub->add_option("--routing-tokens", o->routing_tokens, "Tokens of it to route")->capture_default_str();
   sub->callback([o] { run_inspect(*o); });
 }
 

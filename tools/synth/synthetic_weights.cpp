@@ -1,8 +1,10 @@
 #include "tools/synth/synthetic_weights.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "engine/gguf_metadata.h"
@@ -37,18 +39,33 @@ struct BlockRng {
   float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f; }  // [-1, 1)
 };
 
-// Standard deviation of a role's weights.
-float weight_std(const PlannedTensor& t) {
-  switch (t.role) {
-    case TensorRole::Embedding: return 1.0f;
-    case TensorRole::ExpertBias: return 0.01f;
-    default: return 1.0f / std::sqrt(float(t.ne[0]));  // fan-in: the input dimension
-  }
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Fills `nblocks` blocks (32 elements each) starting at block `b0` of tensor `t`.
-void fill_blocks(const PlannedTensor& t, uint64_t key, uint64_t b0, uint64_t nblocks, uint8_t* out) {
-  const float sd = weight_std(t);
+// Standard deviation of a tensor's weights. Matrices that write into the residual stream are
+// scaled by 1/sqrt(2 n_layer) so the stream keeps each token's identity through the layers;
+// without that it converges to what every token shares and the router picks the same experts
+// for all of them.
+float weight_std(const PlannedTensor& t, int64_t n_layer) {
+  switch (t.role) {
+    case TensorRole::Embedding: return 1.0f;
+    case TensorRole::ExpertBias: return 0.0f;  // balanced afterwards (tools/synth/bias_calibration.h)
+    default: break;
+  }
+  float sd = 1.0f / std::sqrt(float(t.ne[0]));  // fan-in: the input dimension
+  for (std::string_view w : {"attn_output.weight", "ffn_down.weight", "ffn_down_exps.weight", "ffn_down_shexp.weight"})
+    if (ends_with(t.name, w)) sd /= std::sqrt(2.0f * float(std::max<int64_t>(n_layer, 1)));
+  return sd;
+}
+
+// A uniform draw from 0..n-1 out of 32 random bits (Lemire's multiply-shift; bias below 1e-8).
+inline uint32_t below(uint32_t bits, uint32_t n) { return uint32_t((uint64_t(bits) * n) >> 32); }
+
+// Fills `nblocks` blocks (32 elements each) starting at block `b0` of tensor `t`. Every type
+// draws values symmetric around zero: a common offset in every weight (as random Q4_0 bytes
+// give, -0.5 a weight) adds an output shared by all tokens.
+void fill_blocks(const PlannedTensor& t, float sd, uint64_t key, uint64_t b0, uint64_t nblocks, uint8_t* out) {
   const float a = sd * std::sqrt(3.0f);  // uniform(-a, a) has standard deviation sd
 #pragma omp parallel for schedule(static) if (nblocks > 4096)
   for (int64_t i = 0; i < int64_t(nblocks); ++i) {
@@ -57,18 +74,25 @@ void fill_blocks(const PlannedTensor& t, uint64_t key, uint64_t b0, uint64_t nbl
       case GgmlType::Q8_0: {
         BlockQ8_0 b;
         b.d = f32_to_fp16(a / 127.0f);
-        for (int j = 0; j < 32; ++j) b.qs[j] = int8_t(int(rng.next() % 255) - 127);
+        for (int j = 0; j < 32; j += 2) {
+          const uint64_t r = rng.next();
+          b.qs[j] = int8_t(int(below(uint32_t(r), 255)) - 127);
+          b.qs[j + 1] = int8_t(int(below(uint32_t(r >> 32), 255)) - 127);
+        }
         std::memcpy(out + size_t(i) * 34, &b, 34);
         break;
       }
       case GgmlType::Q4_0: {
         BlockQ4_0 b;
-        b.d = f32_to_fp16(sd / std::sqrt(21.25f));  // (q - 8) uniform on -8..7 has variance 21.25
-        const uint64_t lo = rng.next(), hi = rng.next();
-        for (int j = 0; j < 8; ++j) {
-          b.qs[j] = uint8_t(lo >> (8 * j));
-          b.qs[8 + j] = uint8_t(hi >> (8 * j));
+        // Nibbles 1..15, so q - 8 is uniform on -7..7 (variance 56/3) with mean zero.
+        b.d = f32_to_fp16(sd / std::sqrt(56.0f / 3.0f));
+        uint8_t nib[32];
+        for (int j = 0; j < 32; j += 2) {
+          const uint64_t r = rng.next();
+          nib[j] = uint8_t(1 + below(uint32_t(r), 15));
+          nib[j + 1] = uint8_t(1 + below(uint32_t(r >> 32), 15));
         }
+        for (int j = 0; j < 16; ++j) b.qs[j] = uint8_t(nib[j] | (nib[j + 16] << 4));
         std::memcpy(out + size_t(i) * 18, &b, 18);
         break;
       }
@@ -109,12 +133,13 @@ ConvertStats write_synthetic_model(const ConversionPlan& plan, const SynthOption
     const uint64_t blocks = (elements + 31) / 32;
     const uint64_t key = splitmix64(o.seed) ^ name_hash(t.name);
     const uint64_t block_bytes = ggml_row_size(t.type, ggml_block_size(t.type) > 1 ? 32 : 1) * (ggml_block_size(t.type) > 1 ? 1 : 32);
+    const float sd = weight_std(t, plan.config.num_hidden_layers);
     w.begin_tensor(t.name);
     uint64_t left = t.out_bytes;
     for (uint64_t b = 0; b < blocks; b += kStepBlocks) {
       const uint64_t n = std::min(kStepBlocks, blocks - b);
       buf.resize(size_t(n * block_bytes));
-      fill_blocks(t, key, b, n, buf.data());
+      fill_blocks(t, sd, key, b, n, buf.data());
       const uint64_t bytes = std::min<uint64_t>(left, buf.size());
       w.append(buf.data(), size_t(bytes));
       left -= bytes;
@@ -122,8 +147,10 @@ ConvertStats write_synthetic_model(const ConversionPlan& plan, const SynthOption
     }
     w.end_tensor();
   }
-  w.finish();
+  w.complete();
   prog.finish();
+  if (o.before_commit) o.before_commit(w);
+  w.commit();
   ConvertStats st;
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   st.out_bytes = w.file_size();

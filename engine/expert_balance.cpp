@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/moe_router.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

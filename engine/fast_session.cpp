@@ -7,7 +7,7 @@
 
 #include "engine/ops_fast.h"
 #include "engine/session.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

@@ -5,7 +5,7 @@
 
 #include "engine/moe_router.h"
 #include "engine/ops_ref.h"
-#include "simd/vec_ref.h"
+#include "simd/scalar_ops.h"
 
 namespace dsinfer {
 

@@ -8,8 +8,7 @@
 #include "engine/decoder.h"
 #include "engine/moe_router.h"
 #include "engine/ops_fast.h"
-#include "simd/quant_dot.h"
-#include "simd/vec_kernels.h"
+#include "simd/kernels.h"
 
 namespace dsinfer {
 
@@ -42,7 +41,7 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s) {
   }
   run_linear(s.jobs);
 
-  const auto& vk = simd::vec_kernels();
+  const auto& vk = simd::kernels();
   for (const auto& t : s.tasks) {
     const int64_t I = t.w->gate.rows;
     float* g = s.g.data() + t.goff;
@@ -51,7 +50,7 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s) {
 #pragma omp parallel for schedule(static) num_threads(s.threads) if (t.n * I >= kParallelElems)
     for (int64_t i = 0; i < t.n; ++i) {
       vk.silu_mul(g + i * I, u + i * I, I);
-      if (q8) simd::quant_kernels().quantize_row_q8_0_act(g + i * I, s.gq.data() + t.gqoff + i * blocks(I), I);
+      if (q8) simd::kernels().quantize_row_q8_0_act(g + i * I, s.gq.data() + t.gqoff + i * blocks(I), I);
     }
   }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

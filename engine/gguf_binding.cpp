@@ -1,8 +1,8 @@
 #include "engine/gguf_binding.h"
 
 #include "engine/gguf_names.h"
-#include "quant/error.h"
-#include "quant/shape.h"
+#include "simd/error.h"
+#include "simd/shape.h"
 
 namespace dsinfer {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "engine/gguf_names.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

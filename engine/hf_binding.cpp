@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "quant/error.h"
-#include "quant/shape.h"
+#include "simd/error.h"
+#include "simd/shape.h"
 
 namespace dsinfer {
 

@@ -2,11 +2,10 @@
 
 #include <cstring>
 
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 #include "quant/dtype.h"
-#include "quant/error.h"
-#include "simd/quant_dot.h"
-#include "simd/vec_kernels.h"
+#include "simd/error.h"
+#include "simd/kernels.h"
 
 namespace dsinfer {
 
@@ -53,7 +52,7 @@ void KvCache::store(int64_t layer, int64_t pos, const float* row) noexcept {
     }
     case KvType::Q8_0: {
       auto* b = reinterpret_cast<BlockQ8_0*>(p);
-      simd::quantize_row_q8_0_act(row, b, latent_);
+      simd::kernels().quantize_row_q8_0_act(row, b, latent_);
       std::memcpy(p + size_t(latent_ / kBlockWeights) * sizeof(BlockQ8_0), row + latent_, size_t(rope_) * 4);
       break;
     }
@@ -66,10 +65,10 @@ const float* KvCache::load(int64_t layer, int64_t pos, float* tmp) const noexcep
     case KvType::F32:
       return reinterpret_cast<const float*>(p);
     case KvType::BF16:
-      simd::vec_kernels().bf16_to_f32(reinterpret_cast<const uint16_t*>(p), tmp, latent_ + rope_);
+      simd::kernels().bf16_to_f32(reinterpret_cast<const uint16_t*>(p), tmp, latent_ + rope_);
       return tmp;
     case KvType::Q8_0:
-      simd::vec_kernels().q8_0_to_f32(reinterpret_cast<const BlockQ8_0*>(p), tmp, latent_);
+      simd::kernels().q8_0_to_f32(reinterpret_cast<const BlockQ8_0*>(p), tmp, latent_);
       std::memcpy(tmp + latent_, p + size_t(latent_ / kBlockWeights) * sizeof(BlockQ8_0), size_t(rope_) * 4);
       return tmp;
   }

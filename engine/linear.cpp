@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "simd/quant_dot.h"
-#include "simd/vec_kernels.h"
+#include "simd/kernels.h"
 
 namespace dsinfer {
 
@@ -24,7 +23,7 @@ int64_t row_cost(const LinearJob& j) { return int64_t(dtype_row_bytes(j.w->type,
 
 void float_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept {
   const Matrix& w = *j.w;
-  const auto& vk = simd::vec_kernels();
+  const auto& vk = simd::kernels();
   float buf[kChunk];
   for (int64_t r = r0; r < r1; ++r) {
     for (int64_t t = 0; t < j.x.T; ++t) j.y[t * w.rows + r] = 0.0f;
@@ -45,7 +44,7 @@ void linear_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept {
   if (r0 >= r1 || j.x.T == 0) return;
   if (!uses_q8_acts(w)) return float_rows(j, r0, r1);
   const int64_t nb = w.cols / kBlockWeights;
-  const auto& k = simd::quant_kernels();
+  const auto& k = simd::kernels();
   const uint8_t* base = w.data + size_t(w.row_offset) * dtype_row_bytes(w.type, w.cols);
   const int64_t tile = j.x.T > simd::kGemmMaxTokens ? kTileRows : r1 - r0;
   for (int64_t a = r0; a < r1; a += tile) {

@@ -6,7 +6,7 @@
 #include <span>
 
 #include "engine/matrix.h"
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 
 namespace dsinfer {
 

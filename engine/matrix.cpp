@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "quant/blocks.h"
-#include "simd/vec_ref.h"
+#include "simd/blocks.h"
+#include "simd/scalar_ops.h"
 
 namespace dsinfer {
 

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "engine/ops_fast.h"
-#include "simd/vec_kernels.h"
+#include "simd/kernels.h"
 
 namespace dsinfer {
 
@@ -43,7 +43,7 @@ struct AttnCtx {
 void attend_chunk(const AttnCtx& a, int64_t t, int64_t sa, int64_t sb, float* o, float* m, float* l,
                   float* space, const float** rows) {
   const Dims& d = a.d;
-  const auto& vk = simd::vec_kernels();
+  const auto& vk = simd::kernels();
   float* scores = space;                       // [H][kAttnChunk]
   float* conv = scores + d.H * kAttnChunk;     // [kAttnChunk][L]
   float* dl = conv + kAttnChunk * d.L;         // [H]

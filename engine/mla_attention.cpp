@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "engine/ops_ref.h"
-#include "simd/vec_ref.h"
+#include "simd/scalar_ops.h"
 
 namespace dsinfer {
 

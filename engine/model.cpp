@@ -7,7 +7,7 @@
 #include "engine/hf_binding.h"
 #include "quant/gguf_reader.h"
 #include "quant/mapped_file.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/safetensors.h"
 
 namespace dsinfer {

@@ -4,7 +4,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

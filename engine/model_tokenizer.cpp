@@ -6,7 +6,7 @@
 
 #include "engine/gguf_tokenizer.h"
 #include "engine/tokenizer/tokenizer_json.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

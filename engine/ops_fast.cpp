@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include "simd/quant_dot.h"
-#include "simd/vec_kernels.h"
+#include "simd/kernels.h"
 
 namespace dsinfer {
 
@@ -12,7 +11,7 @@ constexpr int64_t kParallelElems = 1 << 16;
 }
 
 void rmsnorm_rows(const float* x, const float* w, int64_t T, int64_t n, double eps, float* out) noexcept {
-  const auto& vk = simd::vec_kernels();
+  const auto& vk = simd::kernels();
 #pragma omp parallel for schedule(static) if (T * n >= kParallelElems)
   for (int64_t t = 0; t < T; ++t) {
     const float* xr = x + t * n;
@@ -23,7 +22,7 @@ void rmsnorm_rows(const float* x, const float* w, int64_t T, int64_t n, double e
 }
 
 void quantize_rows(const float* x, int64_t T, int64_t n, BlockQ8_0* q) noexcept {
-  const auto& k = simd::quant_kernels();
+  const auto& k = simd::kernels();
   const int64_t nb = n / kBlockWeights;
 #pragma omp parallel for schedule(static) if (T * n >= kParallelElems)
   for (int64_t t = 0; t < T; ++t) k.quantize_row_q8_0_act(x + t * n, q + t * nb, n);

@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 
 namespace dsinfer {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "simd/vec_ref.h"
+#include "simd/scalar_ops.h"
 
 namespace dsinfer {
 

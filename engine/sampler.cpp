@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

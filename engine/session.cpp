@@ -5,7 +5,7 @@
 
 #include "engine/decoder_layer.h"
 #include "engine/ops_ref.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

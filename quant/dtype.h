@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "simd/half.h"
+
 namespace dsinfer {
 
 // Element types of safetensors, plus the GGUF block types the engine computes with.
@@ -19,17 +21,6 @@ size_t dtype_row_bytes(DType t, int64_t n);
 std::string_view dtype_name(DType t);
 // The safetensors spelling ("F32", "BF16", "F8_E4M3", ...); nullopt when unknown.
 std::optional<DType> dtype_from_safetensors(std::string_view s);
-
-float fp16_to_f32(uint16_t h);
-uint16_t f32_to_fp16(float f);  // round to nearest even, saturating to inf like IEEE
-
-inline float bf16_to_f32(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-uint16_t f32_to_bf16(float f);  // round to nearest even, NaN kept quiet
 
 // E4M3 "fn" variant: bias 7, no infinities, 0x7F/0xFF are NaN, max 448.
 float fp8_e4m3_to_f32(uint8_t v);

@@ -1,5 +1,5 @@
 #include "quant/gguf_reader.h"
-#include "quant/shape.h"
+#include "simd/shape.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

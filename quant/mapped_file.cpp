@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

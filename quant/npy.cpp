@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "quant/atomic_file.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

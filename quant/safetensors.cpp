@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "quant/error.h"
-#include "quant/shape.h"
+#include "simd/error.h"
+#include "simd/shape.h"
 
 namespace dsinfer {
 

@@ -5,11 +5,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <utility>
 
-#include "simd/quant_dot_isa.h"
+#include "simd/gemm_driver.h"
+#include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -61,20 +60,12 @@ void rows_kernel(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, 
   }
 }
 
-template <class Block, int... NT>
-constexpr auto make_table(std::integer_sequence<int, NT...>) {
-  using Fn = void (*)(const Block*, int64_t, int64_t, const BlockQ8_0*, float*, int64_t, int64_t) noexcept;
-  return std::array<Fn, sizeof...(NT)>{rows_kernel<Block, NT + 1>...};
-}
-
 template <class Block>
 void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
           int64_t row0, int64_t row1) noexcept {
-  static constexpr auto table = make_table<Block>(std::make_integer_sequence<int, int(kGemmMaxTokens)>{});
-  for (int64_t t0 = 0; t0 < n_tok; t0 += kGemmMaxTokens) {
-    const int64_t nt = std::min(kGemmMaxTokens, n_tok - t0);
-    table[size_t(nt - 1)](W, rows, nb, X + t0 * nb, Y + t0 * rows, row0, row1);
-  }
+  for_token_groups(n_tok, [&](auto nt, int64_t t0) {
+    rows_kernel<Block, decltype(nt)::value>(W, rows, nb, X + t0 * nb, Y + t0 * rows, row0, row1);
+  });
 }
 
 template <class Block>
@@ -127,10 +118,12 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
 
 }  // namespace
 
-const QuantKernels& quant_kernels_avx2() noexcept {
-  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>,
-                                  gemm<BlockQ4_0>, "avx2"};
-  return k;
+void add_quant_avx2(Kernels& k) noexcept {
+  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
+  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
+  k.quantize_row_q8_0_act = quantize_act;
+  k.gemm_q8_0 = gemm<BlockQ8_0>;
+  k.gemm_q4_0 = gemm<BlockQ4_0>;
 }
 
 }  // namespace dsinfer::simd::detail

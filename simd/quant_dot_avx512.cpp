@@ -15,13 +15,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
 
-#include "simd/quant_dot_isa.h"
+#include "simd/gemm_driver.h"
+#include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -92,13 +92,6 @@ void rows_kernel(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, 
   }
 }
 
-template <class Block, bool kPre, int... NT>
-constexpr auto make_table(std::integer_sequence<int, NT...>) {
-  using Fn = void (*)(const Block*, int64_t, int64_t, const BlockQ8_0*, const float*, float*,
-                      int64_t, int64_t) noexcept;
-  return std::array<Fn, sizeof...(NT)>{rows_kernel<Block, NT + 1, kPre>...};
-}
-
 // Stack room for converted activation scales: 16 tokens of rows up to 768 blocks (24576
 // weights), 48 KiB. Wider rows convert per row instead.
 constexpr int64_t kScaleSlots = kGemmMaxTokens * 768;
@@ -149,13 +142,6 @@ void q4_rows_kernel(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) Yc[t * rows + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
   }
-}
-
-template <int... NT>
-constexpr auto make_q4_table(std::integer_sequence<int, NT...>) {
-  using Fn = void (*)(const BlockQ4_0*, int64_t, int64_t, const BlockQ8_0*, const float*, float*, int64_t,
-                      int64_t) noexcept;
-  return std::array<Fn, sizeof...(NT)>{q4_rows_kernel<NT + 1>...};
 }
 
 // Widest rows the Q4_0 tables serve (blocks); wider ones take the general kernel.
@@ -277,50 +263,43 @@ void packed_group(const uint8_t* W, int64_t row_bytes, int64_t rows, int64_t nb,
 template <class Block>
 void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
           int64_t row0, int64_t row1) noexcept {
-  constexpr auto seq = std::make_integer_sequence<int, int(kGemmMaxTokens)>{};
-  static constexpr auto pre = make_table<Block, true>(seq);
-  static constexpr auto direct = make_table<Block, false>(seq);
+  constexpr bool q8 = std::is_same_v<Block, BlockQ8_0>;
   alignas(64) float dx[kScaleSlots + 1];
-  for (int64_t t0 = 0; t0 < n_tok; t0 += kGemmMaxTokens) {
-    const int64_t nt = std::min(kGemmMaxTokens, n_tok - t0);
+  for_token_groups(n_tok, [&](auto c, int64_t t0) {
+    constexpr int nt = decltype(c)::value;
     const BlockQ8_0* Xc = X + t0 * nb;
-    constexpr bool q8 = std::is_same_v<Block, BlockQ8_0>;
     if (nt >= (q8 ? kPackMinTokensQ8 : kPackMinTokensQ4) && nb <= kPackMaxBlocks) {
-      packed_group<q8>(reinterpret_cast<const uint8_t*>(W), nb * int64_t(sizeof(Block)),
-                                                     rows, nb, Xc, nt, Y + t0 * rows, row0, row1);
-      continue;
-    }
-    if (nt * nb <= kScaleSlots && row1 - row0 > 1) {
+      packed_group<q8>(reinterpret_cast<const uint8_t*>(W), nb * int64_t(sizeof(Block)), rows, nb, Xc, nt,
+                       Y + t0 * rows, row0, row1);
+    } else if (nt * nb <= kScaleSlots && row1 - row0 > 1) {
       for (int64_t i = 0; i < nt * nb; ++i) dx[i] = half(Xc[i].d);
       dx[nt * nb] = 0.0f;
-      pre[size_t(nt - 1)](W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
+      rows_kernel<Block, nt, true>(W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
     } else {
-      direct[size_t(nt - 1)](W, rows, nb, Xc, nullptr, Y + t0 * rows, row0, row1);
+      rows_kernel<Block, nt, false>(W, rows, nb, Xc, nullptr, Y + t0 * rows, row0, row1);
     }
-  }
+  });
 }
 
 void gemm_q4(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
              int64_t row0, int64_t row1) noexcept {
   if (nb > kQ4MaxBlocks) return gemm<BlockQ4_0>(W, rows, nb, X, n_tok, Y, row0, row1);
-  constexpr auto seq = std::make_integer_sequence<int, int(kGemmMaxTokens)>{};
-  static constexpr auto table = make_q4_table(seq);
   alignas(64) float dx[kGemmMaxTokens * (kQ4MaxBlocks + 1)];
   const int64_t ld = nb + 1;
-  for (int64_t t0 = 0; t0 < n_tok; t0 += kGemmMaxTokens) {
-    const int64_t nt = std::min(kGemmMaxTokens, n_tok - t0);
+  for_token_groups(n_tok, [&](auto c, int64_t t0) {
+    constexpr int nt = decltype(c)::value;
     const BlockQ8_0* Xc = X + t0 * nb;
     if (nt >= kPackMinTokensQ4 && nb <= kPackMaxBlocks) {
       packed_group<false>(reinterpret_cast<const uint8_t*>(W), nb * int64_t(sizeof(BlockQ4_0)), rows, nb, Xc, nt,
                           Y + t0 * rows, row0, row1);
-      continue;
+      return;
     }
     for (int64_t t = 0; t < nt; ++t) {
       for (int64_t b = 0; b < nb; ++b) dx[t * ld + b] = half(Xc[t * nb + b].d);
       dx[t * ld + nb] = 0.0f;
     }
-    table[size_t(nt - 1)](W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
-  }
+    q4_rows_kernel<nt>(W, rows, nb, Xc, dx, Y + t0 * rows, row0, row1);
+  });
 }
 
 template <class Block>
@@ -363,10 +342,12 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
 
 }  // namespace
 
-const QuantKernels& quant_kernels_avx512() noexcept {
-  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>, gemm_q4,
-                                  "avx512vnni"};
-  return k;
+void add_quant_avx512(Kernels& k) noexcept {
+  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
+  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
+  k.quantize_row_q8_0_act = quantize_act;
+  k.gemm_q8_0 = gemm<BlockQ8_0>;
+  k.gemm_q4_0 = gemm_q4;
 }
 
 }  // namespace dsinfer::simd::detail

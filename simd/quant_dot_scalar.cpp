@@ -1,8 +1,8 @@
 // The scalar reference: plain integer loops, blocks accumulated in order in one float.
 #include <cstdint>
 
-#include "quant/dtype.h"
-#include "simd/quant_dot_isa.h"
+#include "simd/half.h"
+#include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -41,10 +41,12 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept { quantize_r
 
 }  // namespace
 
-const QuantKernels& quant_kernels_scalar() noexcept {
-  static constexpr QuantKernels k{dot<BlockQ8_0>, dot<BlockQ4_0>, quantize_act, gemm<BlockQ8_0>,
-                                  gemm<BlockQ4_0>, "scalar"};
-  return k;
+void add_quant_scalar(Kernels& k) noexcept {
+  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
+  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
+  k.quantize_row_q8_0_act = quantize_act;
+  k.gemm_q8_0 = gemm<BlockQ8_0>;
+  k.gemm_q4_0 = gemm<BlockQ4_0>;
 }
 
 }  // namespace dsinfer::simd::detail

@@ -1,10 +1,7 @@
-// VecKernels for AVX2 + FMA (compiled with -mavx2 -mfma).
+// The float kernels for AVX2 + FMA (compiled with -mavx2 -mfma).
 #include "simd/vec_kernels_impl.h"
-#include "simd/vec_kernels_isa.h"
+#include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
-const VecKernels& vec_kernels_avx2() noexcept {
-  static constexpr VecKernels k = VecImpl<xsimd::fma3<xsimd::avx2>>::table("avx2");
-  return k;
-}
+void add_vec_avx2(Kernels& k) noexcept { VecImpl<xsimd::fma3<xsimd::avx2>>::fill(k); }
 }  // namespace dsinfer::simd::detail

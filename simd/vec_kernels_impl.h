@@ -1,4 +1,4 @@
-// The xsimd implementation of VecKernels, instantiated once per ISA by the vec_kernels_*.cpp
+// The xsimd implementation of the float kernels, instantiated once per ISA by the vec_kernels_*.cpp
 // files (each compiled with its ISA's flags). Include only from those.
 #pragma once
 #include <xsimd/xsimd.hpp>
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "quant/dtype.h"
-#include "simd/vec_kernels.h"
+#include "simd/half.h"
+#include "simd/kernels.h"
 
 namespace dsinfer::simd::detail {
 
@@ -147,8 +147,15 @@ struct VecImpl {
     }
   }
 
-  static constexpr VecKernels table(const char* isa) {
-    return VecKernels{dot, axpy, dot_many, weighted_sum, exp_shift_sum, bf16_to_f32, q8_0_to_f32, silu_mul, isa};
+  static void fill(Kernels& k) noexcept {
+    k.dot = dot;
+    k.axpy = axpy;
+    k.dot_many = dot_many;
+    k.weighted_sum = weighted_sum;
+    k.exp_shift_sum = exp_shift_sum;
+    k.bf16_to_f32 = bf16_to_f32;
+    k.q8_0_to_f32 = q8_0_to_f32;
+    k.silu_mul = silu_mul;
   }
 };
 

@@ -1,10 +1,7 @@
-// VecKernels for AArch64 NEON.
+// The float kernels for AArch64 NEON.
 #include "simd/vec_kernels_impl.h"
-#include "simd/vec_kernels_isa.h"
+#include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
-const VecKernels& vec_kernels_neon() noexcept {
-  static constexpr VecKernels k = VecImpl<xsimd::neon64>::table("neon");
-  return k;
-}
+void add_vec_neon(Kernels& k) noexcept { VecImpl<xsimd::neon64>::fill(k); }
 }  // namespace dsinfer::simd::detail

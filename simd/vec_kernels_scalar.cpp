@@ -1,23 +1,18 @@
-// VecKernels in plain C++: the reference the ISA versions are tested against, and the
+// The float kernels in plain C++: the reference the ISA versions are tested against, and the
 // fallback on any CPU.
 #include <cmath>
 
 #include <cstring>
 
-#include "quant/dtype.h"
-#include "simd/vec_kernels_isa.h"
+#include "simd/half.h"
+#include "simd/kernels_isa.h"
+#include "simd/scalar_ops.h"
 
 namespace dsinfer::simd::detail {
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) noexcept {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-void axpy(float alpha, const float* x, float* y, int64_t n) noexcept {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
-}
+float dot(const float* a, const float* b, int64_t n) noexcept { return dot_f32(a, b, n); }
+void axpy(float alpha, const float* x, float* y, int64_t n) noexcept { axpy_f32(alpha, x, y, n); }
 void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
   for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
 }
@@ -56,10 +51,15 @@ void silu_mul(float* g, const float* u, int64_t n) noexcept {
 
 }  // namespace
 
-const VecKernels& vec_kernels_scalar() noexcept {
-  static constexpr VecKernels k{dot,         axpy,        dot_many, weighted_sum, exp_shift_sum,
-                                bf16_to_f32, q8_0_to_f32, silu_mul, "scalar"};
-  return k;
+void add_vec_scalar(Kernels& k) noexcept {
+  k.dot = dot;
+  k.axpy = axpy;
+  k.dot_many = dot_many;
+  k.weighted_sum = weighted_sum;
+  k.exp_shift_sum = exp_shift_sum;
+  k.bf16_to_f32 = bf16_to_f32;
+  k.q8_0_to_f32 = q8_0_to_f32;
+  k.silu_mul = silu_mul;
 }
 
 }  // namespace dsinfer::simd::detail

@@ -18,7 +18,7 @@
 #include "engine/model_tokenizer.h"
 #include "engine/sampler.h"
 #include "engine/tokenizer/chat_format.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/batch/results_journal.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"

@@ -14,7 +14,7 @@
 #include "engine/model.h"
 #include "engine/decoder.h"
 #include "tools/engine_flags.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/commands.h"
 #include "tools/progress.h"

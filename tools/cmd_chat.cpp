@@ -21,7 +21,7 @@
 #include "engine/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "quant/atomic_file.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/chat/line_reader.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"

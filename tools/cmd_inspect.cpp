@@ -11,7 +11,7 @@
 #include "engine/gguf_metadata.h"
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/gguf_reader.h"
 #include "tools/commands.h"
 #include "tools/progress.h"

@@ -8,7 +8,7 @@
 #include "engine/model.h"
 #include "engine/decoder.h"
 #include "quant/atomic_file.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/npy.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"

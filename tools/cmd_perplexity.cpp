@@ -11,7 +11,7 @@
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
 #include "engine/decoder.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
 

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "engine/model_config.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/safetensors.h"
 #include "tools/commands.h"
 #include "tools/progress.h"

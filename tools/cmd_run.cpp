@@ -18,7 +18,7 @@
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
 #include "tools/sampling_flags.h"

@@ -15,7 +15,7 @@
 #include "engine/model.h"
 #include "engine/model_config.h"
 #include "engine/tokenizer/tokenizer_json.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 #include "tools/quantize/conversion_plan.h"

@@ -11,7 +11,7 @@
 #include "engine/tokenizer/chat_format.h"
 #include "engine/tokenizer/tokenizer_json.h"
 #include "engine/tokenizer/utf8.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 
 namespace dsinfer::cli {

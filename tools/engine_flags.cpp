@@ -2,8 +2,8 @@
 
 #include <omp.h>
 
-#include "quant/error.h"
-#include "simd/vec_kernels.h"
+#include "simd/error.h"
+#include "simd/cpu.h"
 
 namespace dsinfer::cli {
 

@@ -1,7 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {

@@ -1,6 +1,6 @@
 #include <charconv>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tools/commands.h"
 
 namespace dsinfer::cli {

@@ -1,6 +1,6 @@
 #include "engine/tokenizer/chat_format.h"
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

@@ -1,7 +1,7 @@
 #include "engine/tokenizer/gguf_vocab.h"
 
 #include "engine/tokenizer/pre_tokenizer.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

@@ -1,7 +1,7 @@
 #include "engine/tokenizer/pre_tokenizer.h"
 
 #include "engine/tokenizer/utf8.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

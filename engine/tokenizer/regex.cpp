@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

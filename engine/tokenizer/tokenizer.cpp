@@ -5,7 +5,7 @@
 #include "engine/tokenizer/byte_level.h"
 #include "engine/tokenizer/utf8.h"
 #include "engine/tokenizer/utf8_stream.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

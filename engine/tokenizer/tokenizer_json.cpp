@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 

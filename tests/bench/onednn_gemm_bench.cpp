@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
-#include "quant/blocks.h"
-#include "simd/quant_dot.h"
+#include "simd/blocks.h"
+#include "simd/kernels.h"
 
 namespace {
 
@@ -94,7 +94,7 @@ struct Case {
   std::string impl_bf_any, impl_bf_ba, impl_s8;
 
   Case(int64_t n, int64_t k, int64_t m) : N(n), K(k), M(m), nb(k / dsinfer::kBlockWeights) {
-    const auto& qk = dsinfer::simd::quant_kernels();
+    const auto& qk = dsinfer::simd::kernels();
     const std::vector<float> wf = random_floats(N * K, 1);
     xf = random_floats(M * K, 2);
     w4.resize(static_cast<size_t>(N * nb));
@@ -158,7 +158,7 @@ struct Case {
   // transposed layout, not rounding.
   void check() {
     std::vector<float> ours(y.size());
-    dsinfer::simd::quant_kernels().gemm_q4_0(w4.data(), N, nb, x8.data(), M, ours.data(), 0, N);
+    dsinfer::simd::kernels().gemm_q4_0(w4.data(), N, nb, x8.data(), M, ours.data(), 0, N);
     run_dnnl(bf_any, src_bf, wei_bf_any);
     float maxd = 0, maxy = 0;
     for (size_t i = 0; i < y.size(); ++i) {
@@ -193,7 +193,7 @@ enum class What { OursQ4, OursQ8, QuantAct, DnnlBf16Any, DnnlBf16Ba, DnnlS8S8, Q
 
 void run(benchmark::State& state, What what, int64_t N, int64_t K, int64_t M) {
   Case& c = get_case(N, K, M);
-  const auto& qk = dsinfer::simd::quant_kernels();
+  const auto& qk = dsinfer::simd::kernels();
   for (auto _ : state) {
     switch (what) {
       case What::OursQ4:
@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
   std::snprintf(ver, sizeof ver, "%d.%d.%d (%s, cpu_runtime %u)", v->major, v->minor, v->patch,
                 v->hash, v->cpu_runtime);
   benchmark::AddCustomContext("onednn", ver);
-  benchmark::AddCustomContext("dsinfer_isa", dsinfer::simd::quant_kernels().isa);
+  benchmark::AddCustomContext("dsinfer_isa", dsinfer::simd::kernels().isa);
   benchmark::AddCustomContext("threads", std::to_string(g_threads));
 
   struct Shape { int64_t N, K; };

@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "quant/blocks.h"
-#include "simd/quant_dot.h"
+#include "simd/blocks.h"
+#include "simd/kernels.h"
 
 namespace {
 
 using dsinfer::BlockQ4_0;
 using dsinfer::BlockQ8_0;
-using dsinfer::simd::QuantKernels;
+using dsinfer::simd::Kernels;
 
 std::vector<float> random_floats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -27,7 +27,7 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
 }
 
 template <class Block>
-void run(benchmark::State& state, const QuantKernels* k, int64_t rows, int64_t cols, int64_t n_tok) {
+void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, int64_t n_tok) {
   const int64_t nb = cols / dsinfer::kBlockWeights;
   const std::vector<float> wf = random_floats(rows * cols, 1);
   std::vector<Block> W(static_cast<size_t>(rows * nb));
@@ -55,7 +55,7 @@ void run(benchmark::State& state, const QuantKernels* k, int64_t rows, int64_t c
 int main(int argc, char** argv) {
   struct Shape { int64_t rows, cols; };
   for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"}) {
-    const QuantKernels* k = dsinfer::simd::quant_kernels_for(isa);
+    const Kernels* k = dsinfer::simd::kernels_for(isa);
     if (!k) continue;
     for (Shape s : {Shape{2048, 1408}, Shape{7168, 2048}})
       for (int64_t n_tok : {1, 8, 16, 64}) {

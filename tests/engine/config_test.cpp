@@ -4,7 +4,7 @@
 
 #include "engine/model_config.h"
 #include "engine/rope.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tests/test_support.h"
 
 namespace dsinfer {

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "engine/matrix.h"
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 
 namespace dsinfer {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/sampler.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/npy.h"
 #include "tests/test_support.h"
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/safetensors.h"
 #include "tests/test_support.h"
 

@@ -8,24 +8,24 @@
 #include <string>
 #include <vector>
 
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 #include "quant/dtype.h"
-#include "simd/quant_dot.h"
+#include "simd/kernels.h"
 
 namespace {
 
 using dsinfer::BlockQ4_0;
 using dsinfer::BlockQ8_0;
 using dsinfer::kBlockWeights;
-using dsinfer::simd::QuantKernels;
+using dsinfer::simd::Kernels;
 
-const QuantKernels& scalar() { return *dsinfer::simd::quant_kernels_for("scalar"); }
+const Kernels& scalar() { return *dsinfer::simd::kernels_for("scalar"); }
 
 // Every table this CPU can run (scalar included).
-std::vector<const QuantKernels*> available() {
-  std::vector<const QuantKernels*> out;
+std::vector<const Kernels*> available() {
+  std::vector<const Kernels*> out;
   for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"})
-    if (const QuantKernels* k = dsinfer::simd::quant_kernels_for(isa)) out.push_back(k);
+    if (const Kernels* k = dsinfer::simd::kernels_for(isa)) out.push_back(k);
   return out;
 }
 
@@ -64,15 +64,15 @@ double abs_terms(const Block* w, const BlockQ8_0* x, int64_t nb) {
 }
 
 TEST(SimdQuantDot, DispatchTables) {
-  const QuantKernels& best = dsinfer::simd::quant_kernels();
+  const Kernels& best = dsinfer::simd::kernels();
   ASSERT_NE(best.isa, nullptr);
-  EXPECT_NE(dsinfer::simd::quant_kernels_for(best.isa), nullptr);
+  EXPECT_NE(dsinfer::simd::kernels_for(best.isa), nullptr);
   EXPECT_STREQ(scalar().isa, "scalar");
-  EXPECT_EQ(dsinfer::simd::quant_kernels_for("no-such-isa"), nullptr);
-  EXPECT_EQ(dsinfer::simd::quant_kernels_for(nullptr), nullptr);
-  for (const QuantKernels* k : available()) EXPECT_STREQ(dsinfer::simd::quant_kernels_for(k->isa)->isa, k->isa);
+  EXPECT_EQ(dsinfer::simd::kernels_for("no-such-isa"), nullptr);
+  EXPECT_EQ(dsinfer::simd::kernels_for(nullptr), nullptr);
+  for (const Kernels* k : available()) EXPECT_STREQ(dsinfer::simd::kernels_for(k->isa)->isa, k->isa);
   std::printf("best ISA: %s; available:", best.isa);
-  for (const QuantKernels* k : available()) std::printf(" %s", k->isa);
+  for (const Kernels* k : available()) std::printf(" %s", k->isa);
   std::printf("\n");
 }
 
@@ -95,7 +95,7 @@ TEST(SimdQuantDot, HandChecked) {
     x4.qs[j] = int8_t(j + 1);
   }
   for (int j = 0; j < 16; ++j) w4.qs[j] = 0x79;
-  for (const QuantKernels* k : available()) {
+  for (const Kernels* k : available()) {
     SCOPED_TRACE(k->isa);
     EXPECT_EQ(k->dot_q8_0_q8_0(&w8, &x8, 1), -16.0f);
     EXPECT_EQ(k->dot_q4_0_q8_0(&w4, &x4, 1), -128.0f);
@@ -126,7 +126,7 @@ TEST(SimdQuantDot, IntegerPartExact) {
         e8 += int64_t(w8[b].qs[j]) * x[b].qs[j];
         e4 += int64_t(level(w4[b], j)) * x[b].qs[j];
       }
-    for (const QuantKernels* k : available()) {
+    for (const Kernels* k : available()) {
       SCOPED_TRACE(k->isa);
       EXPECT_EQ(k->dot_q8_0_q8_0(w8.data(), x.data(), nb), float(e8));
       EXPECT_EQ(k->dot_q4_0_q8_0(w4.data(), x.data(), nb), float(e4));
@@ -148,7 +148,7 @@ TEST(SimdQuantDot, ActivationQuantizationMatchesReference) {
     if (nb == 64)
       for (int j = 0; j < 32; ++j) x[size_t(32 * 10 + j)] = float(j - 16) * 1e4f;
     const std::vector<BlockQ8_0> ref = q8(x);
-    for (const QuantKernels* k : available()) {
+    for (const Kernels* k : available()) {
       SCOPED_TRACE(k->isa);
       std::vector<BlockQ8_0> got(static_cast<size_t>(nb));
       k->quantize_row_q8_0_act(x.data(), got.data(), nb * 32);
@@ -172,7 +172,7 @@ void check_gemm(Quant quant, GemmOf gemm_of, DotOf dot_of) {
     const std::vector<BlockQ8_0> X = q8(random_floats(rng, n_tok * nb * 32, 2.0f));
     std::vector<float> ref(size_t(rows * n_tok));
     gemm_of(scalar())(W.data(), rows, nb, X.data(), n_tok, ref.data(), 0, rows);
-    for (const QuantKernels* k : available()) {
+    for (const Kernels* k : available()) {
       SCOPED_TRACE(std::string(k->isa) + " rows " + std::to_string(rows) + " nb " +
                    std::to_string(nb) + " n_tok " + std::to_string(n_tok));
       std::vector<float> y(ref.size(), -999.0f);
@@ -195,13 +195,13 @@ void check_gemm(Quant quant, GemmOf gemm_of, DotOf dot_of) {
 }
 
 TEST(SimdQuantDot, GemmQ8_0MatchesScalar) {
-  check_gemm<BlockQ8_0>(q8, [](const QuantKernels& k) { return k.gemm_q8_0; },
-                        [](const QuantKernels& k) { return k.dot_q8_0_q8_0; });
+  check_gemm<BlockQ8_0>(q8, [](const Kernels& k) { return k.gemm_q8_0; },
+                        [](const Kernels& k) { return k.dot_q8_0_q8_0; });
 }
 
 TEST(SimdQuantDot, GemmQ4_0MatchesScalar) {
-  check_gemm<BlockQ4_0>(q4, [](const QuantKernels& k) { return k.gemm_q4_0; },
-                        [](const QuantKernels& k) { return k.dot_q4_0_q8_0; });
+  check_gemm<BlockQ4_0>(q4, [](const Kernels& k) { return k.gemm_q4_0; },
+                        [](const Kernels& k) { return k.dot_q4_0_q8_0; });
 }
 
 // Rows wide enough (800 blocks, 16 tokens) that the AVX-512 kernel cannot keep the converted
@@ -215,7 +215,7 @@ TEST(SimdQuantDot, WideRowsMatchScalar) {
   std::vector<float> r8(size_t(rows * n_tok)), r4(r8.size());
   scalar().gemm_q8_0(W8.data(), rows, nb, X.data(), n_tok, r8.data(), 0, rows);
   scalar().gemm_q4_0(W4.data(), rows, nb, X.data(), n_tok, r4.data(), 0, rows);
-  for (const QuantKernels* k : available()) {
+  for (const Kernels* k : available()) {
     SCOPED_TRACE(k->isa);
     std::vector<float> y8(r8.size()), y4(r8.size());
     k->gemm_q8_0(W8.data(), rows, nb, X.data(), n_tok, y8.data(), 0, rows);
@@ -249,7 +249,7 @@ TEST(SimdQuantDot, ScalarMatchesDequantized) {
   EXPECT_NEAR(scalar().dot_q8_0_q8_0(w8.data(), x.data(), nb), e8, 1e-5 * abs_terms(w8.data(), x.data(), nb));
   EXPECT_NEAR(scalar().dot_q4_0_q8_0(w4.data(), x.data(), nb), e4, 1e-5 * abs_terms(w4.data(), x.data(), nb));
   // The dispatched wrappers reach some table.
-  EXPECT_NEAR(dsinfer::simd::dot_q8_0_q8_0(w8.data(), x.data(), nb), e8, 1e-5 * abs_terms(w8.data(), x.data(), nb));
+  EXPECT_NEAR(dsinfer::simd::kernels().dot_q8_0_q8_0(w8.data(), x.data(), nb), e8, 1e-5 * abs_terms(w8.data(), x.data(), nb));
 }
 
 }  // namespace

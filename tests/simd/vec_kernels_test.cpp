@@ -1,4 +1,4 @@
-// Every ISA's VecKernels against the scalar table, on random sizes with tails. Float sums in a
+// Every ISA's Kernels against the scalar table, on random sizes with tails. Float sums in a
 // different order agree to a few ulps of sum |terms|; exp-based ones to a relative 1e-6.
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <random>
 #include <vector>
 
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 #include "quant/dtype.h"
-#include "simd/vec_kernels.h"
+#include "simd/kernels.h"
 
 namespace dsinfer::simd {
 namespace {
@@ -29,11 +29,11 @@ double abs_dot(const float* a, const float* b, int64_t n) {
 class VecKernelsIsa : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    k_ = vec_kernels_for(GetParam());
+    k_ = kernels_for(GetParam());
     if (!k_) GTEST_SKIP() << GetParam() << " not available on this CPU";
   }
-  const VecKernels* k_ = nullptr;
-  const VecKernels& ref_ = *vec_kernels_for("scalar");
+  const Kernels* k_ = nullptr;
+  const Kernels& ref_ = *kernels_for("scalar");
 };
 
 TEST_P(VecKernelsIsa, MatchesScalar) {
@@ -110,9 +110,9 @@ TEST_P(VecKernelsIsa, CacheRowConversionsAreExact) {
   }
 }
 
-TEST(VecKernels, KnownValues) {
+TEST(Kernels, KnownValues) {
   for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"}) {
-    const VecKernels* k = vec_kernels_for(isa);
+    const Kernels* k = kernels_for(isa);
     if (!k) continue;
     std::vector<float> ones(37, 1.0f), x(37);
     for (int i = 0; i < 37; ++i) x[size_t(i)] = float(i);

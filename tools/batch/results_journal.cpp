@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer::cli {
 

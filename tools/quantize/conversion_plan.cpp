@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "engine/gguf_names.h"
-#include "quant/error.h"
-#include "quant/shape.h"
+#include "simd/error.h"
+#include "simd/shape.h"
 
 namespace dsinfer::cli {
 

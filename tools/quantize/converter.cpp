@@ -8,8 +8,8 @@
 
 #include "engine/gguf_metadata.h"
 #include "engine/hf_binding.h"
-#include "quant/blocks.h"
-#include "quant/error.h"
+#include "quant/block_quantize.h"
+#include "simd/error.h"
 #include "quant/gguf_writer.h"
 #include "tools/progress.h"
 #include "tools/quantize/tokenizer_metadata.h"

@@ -1,6 +1,6 @@
 #include "tools/quantize/recipe.h"
 
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer::cli {
 

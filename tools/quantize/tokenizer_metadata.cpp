@@ -4,7 +4,7 @@
 
 #include "engine/tokenizer/gguf_vocab.h"
 #include "engine/tokenizer/tokenizer_json.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer::cli {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/model_tokenizer.h"
-#include "quant/error.h"
+#include "simd/error.h"
 
 namespace dsinfer::cli {
 

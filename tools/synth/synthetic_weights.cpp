@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/gguf_metadata.h"
-#include "quant/blocks.h"
+#include "simd/blocks.h"
 #include "quant/dtype.h"
 #include "quant/gguf_writer.h"
 #include "tools/progress.h"

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "engine/tokenizer/chat_format.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tests/engine/tokenizer/tokenizer_fixture.h"
 
 namespace dsinfer {

@@ -9,7 +9,7 @@
 
 #include "engine/tokenizer/gguf_vocab.h"
 #include "engine/tokenizer/tokenizer_json.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tests/engine/tokenizer/tokenizer_fixture.h"
 #include "tests/test_support.h"
 

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tests/engine/tokenizer/tokenizer_fixture.h"
 
 namespace dsinfer {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/tokenizer/tokenizer_json.h"
-#include "quant/error.h"
+#include "simd/error.h"
 #include "tests/engine/tokenizer/tiny_tokenizer.h"
 #include "tests/test_support.h"
 

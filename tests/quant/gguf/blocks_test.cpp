@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "quant/blocks.h"
+#include "quant/block_quantize.h"
 #include "quant/dtype.h"
 
 namespace dsinfer {

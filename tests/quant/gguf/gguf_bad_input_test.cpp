@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/gguf_reader.h"
 #include "tests/quant/gguf/gguf_bytes.h"
 #include "tests/test_support.h"

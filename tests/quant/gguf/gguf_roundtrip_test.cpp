@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/blocks.h"
+#include "quant/block_quantize.h"
 #include "quant/gguf_reader.h"
 #include "quant/gguf_writer.h"
 #include "tests/quant/gguf/gguf_bytes.h"

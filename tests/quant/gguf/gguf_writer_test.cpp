@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/error.h"
+#include "simd/error.h"
 #include "quant/gguf_writer.h"
 #include "tests/test_support.h"
 

@@ -3,7 +3,7 @@
 // and run under qemu-aarch64 (tests/simd/neon_cross/CMakeLists.txt). The quantized dots follow
 // tests/simd/quant_dot_test.cpp: integer parts exact, float results within a worst-case rounding
 // bound (see tolerance()), activation quantization byte for byte. The float vector kernels
-// (VecKernels, xsimd::neon64) follow tests/simd/vec_kernels_test.cpp: sums within 1e-6 of
+// (Kernels, xsimd::neon64) follow tests/simd/vec_kernels_test.cpp: sums within 1e-6 of
 // sum |terms|, exp-based results within a relative 2e-6, cache-row conversions bit for bit, and
 // integer-valued inputs exact. The tables are taken directly from detail:: (the libcpuinfo
 // dispatch is not built here).
@@ -35,10 +35,9 @@
 #include <vector>
 #include <xsimd/config/xsimd_config.hpp>
 
-#include "quant/blocks.h"
-#include "quant/dtype.h"
-#include "simd/quant_dot_isa.h"
-#include "simd/vec_kernels_isa.h"
+#include "simd/blocks.h"
+#include "simd/half.h"
+#include "simd/kernels_isa.h"
 
 // simd/vec_kernels_neon.cpp instantiates VecImpl<xsimd::neon64>: the cross compiler must find
 // xsimd (the -isystem link, see CMakeLists.txt) and xsimd must see an aarch64 NEON target.
@@ -49,7 +48,7 @@ namespace {
 using dsinfer::BlockQ4_0;
 using dsinfer::BlockQ8_0;
 using dsinfer::kBlockWeights;
-using dsinfer::simd::QuantKernels;
+using dsinfer::simd::Kernels;
 
 // ---- reporting ----
 
@@ -117,8 +116,22 @@ class Guarded {
 
 // ---- data ----
 
-const QuantKernels& scalar() { return dsinfer::simd::detail::quant_kernels_scalar(); }
-const QuantKernels& neon() { return dsinfer::simd::detail::quant_kernels_neon(); }
+// The two tables assembled as simd/dispatch.cpp does (its libcpuinfo check is not built here).
+Kernels assemble(void (*quant)(Kernels&) noexcept, void (*vec)(Kernels&) noexcept, const char* isa) {
+  Kernels k{};
+  quant(k);
+  vec(k);
+  k.isa = isa;
+  return k;
+}
+const Kernels& scalar() {
+  static const Kernels k = assemble(dsinfer::simd::detail::add_quant_scalar, dsinfer::simd::detail::add_vec_scalar, "scalar");
+  return k;
+}
+const Kernels& neon() {
+  static const Kernels k = assemble(dsinfer::simd::detail::add_quant_neon, dsinfer::simd::detail::add_vec_neon, "neon");
+  return k;
+}
 
 std::vector<float> random_floats(std::mt19937& rng, int64_t n, float scale) {
   std::normal_distribution<float> dist(0.0f, scale);
@@ -172,15 +185,15 @@ struct Ops;
 template <>
 struct Ops<BlockQ8_0> {
   static constexpr const char* name = "q8_0";
-  static auto dot(const QuantKernels& k) { return k.dot_q8_0_q8_0; }
-  static auto gemm(const QuantKernels& k) { return k.gemm_q8_0; }
+  static auto dot(const Kernels& k) { return k.dot_q8_0_q8_0; }
+  static auto gemm(const Kernels& k) { return k.gemm_q8_0; }
   static std::vector<BlockQ8_0> quant(const std::vector<float>& x) { return q8(x); }
 };
 template <>
 struct Ops<BlockQ4_0> {
   static constexpr const char* name = "q4_0";
-  static auto dot(const QuantKernels& k) { return k.dot_q4_0_q8_0; }
-  static auto gemm(const QuantKernels& k) { return k.gemm_q4_0; }
+  static auto dot(const Kernels& k) { return k.dot_q4_0_q8_0; }
+  static auto gemm(const Kernels& k) { return k.gemm_q4_0; }
   static std::vector<BlockQ4_0> quant(const std::vector<float>& x) { return q4(x); }
 };
 
@@ -204,7 +217,7 @@ BlockQ4_0 q4_const(uint16_t d, int v) {
 template <class Block>
 void expect_exact(const char* what, const std::vector<Block>& w1, const std::vector<BlockQ8_0>& x1, float want) {
   const int64_t nb = int64_t(w1.size());
-  for (const QuantKernels* k : {&scalar(), &neon()}) {
+  for (const Kernels* k : {&scalar(), &neon()}) {
     ++g_checks;
     const Guarded<Block> w(w1);
     const Guarded<BlockQ8_0> x(x1);
@@ -498,12 +511,11 @@ void check_dot(std::mt19937& rng) {
     }
 }
 
-// ---- float vector kernels (VecKernels) ----
+// ---- float vector kernels ----
 
-using dsinfer::simd::VecKernels;
 
-const VecKernels& vscalar() { return dsinfer::simd::detail::vec_kernels_scalar(); }
-const VecKernels& vneon() { return dsinfer::simd::detail::vec_kernels_neon(); }
+const Kernels& vscalar() { return scalar(); }
+const Kernels& vneon() { return neon(); }
 
 // Lengths around NEON's 4-float batch and the 2-batch dot / weighted_sum step, with tails, and the
 // model's sizes (512 latent, 576 latent + rope).
@@ -528,7 +540,7 @@ bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 constexpr double kSumTol = 1e-6, kExpTol = 2e-6;
 
 void check_vec_random(std::mt19937& rng) {
-  const VecKernels &k = vneon(), &ref = vscalar();
+  const Kernels &k = vneon(), &ref = vscalar();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (int64_t n : kVecSizes) {
     const std::vector<float> av = random_floats(rng, n, 1.0f), bv = random_floats(rng, n, 2.0f);
@@ -673,7 +685,7 @@ void check_vec_random(std::mt19937& rng) {
 // The cache-row conversions must match the scalar table (and dtype.h / blocks.cpp) bit for bit,
 // NaN and subnormal inputs included.
 void check_vec_conversions(std::mt19937& rng) {
-  const VecKernels &k = vneon(), &ref = vscalar();
+  const Kernels &k = vneon(), &ref = vscalar();
   std::uniform_int_distribution<int> bits(0, 0xFFFF), lv(-128, 127);
 
   g_section = "vec bf16_to_f32";
@@ -733,7 +745,7 @@ void check_vec_conversions(std::mt19937& rng) {
 // for every length 0..70 (every tail and batch count).
 void check_vec_exact() {
   g_section = "vec exact: dot of ones with 0..36";
-  for (const VecKernels* k : {&vscalar(), &vneon()}) {
+  for (const Kernels* k : {&vscalar(), &vneon()}) {
     ++g_checks;
     std::vector<float> iv(37);
     for (int i = 0; i < 37; ++i) iv[size_t(i)] = float(i);
@@ -743,7 +755,7 @@ void check_vec_exact() {
   }
 
   g_section = "vec exact: integer sums";
-  for (const VecKernels* k : {&vscalar(), &vneon()})
+  for (const Kernels* k : {&vscalar(), &vneon()})
     for (int64_t n = 0; n <= 70; ++n) {
       std::vector<float> iv(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) iv[size_t(i)] = float(i);
@@ -814,7 +826,7 @@ void check_vec_exact() {
     }
 
   g_section = "vec exact: exp and silu";
-  for (const VecKernels* k : {&vscalar(), &vneon()}) {
+  for (const Kernels* k : {&vscalar(), &vneon()}) {
     // exp(0) = 1: 19 elements (4 batches and a tail of 3) sum to exactly 19.
     {
       Guarded<float> z(std::vector<float>(19, 0.0f));

@@ -1,0 +1,52 @@
+#include "simd/cpu.h"
+
+#include <cpuinfo.h>
+
+#include <cstdint>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace dsinfer::simd {
+
+namespace {
+bool cpu_ready() noexcept {
+  static const bool ok = cpuinfo_initialize();
+  return ok;
+}
+}  // namespace
+
+bool cpu_supports(std::string_view isa) noexcept {
+  if (isa == "scalar") return true;
+  if (!cpu_ready()) return false;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == "avx2") return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
+  // avx512dq: xsimd's avx512f code uses it (hadd).
+  if (isa == "avx512vnni")
+    return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() &&
+           cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_f16c();
+#endif
+#if defined(__aarch64__)
+  if (isa == "neon") return cpuinfo_has_arm_neon_dot() && cpuinfo_has_arm_neon_fma();
+#endif
+  return false;
+}
+
+int physical_cores() noexcept {
+  if (!cpu_ready()) return 1;
+#if defined(__linux__)
+  // The kernel's topology first: under some hypervisors libcpuinfo reads CPUID's view and
+  // counts two vCPUs that Linux reports as two cores (no SMT siblings) as one core.
+  std::set<std::string> cores;
+  for (uint32_t i = 0; i < cpuinfo_get_processors_count(); ++i) {
+    std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(i) + "/topology/thread_siblings_list");
+    std::string s;
+    if (f && std::getline(f, s)) cores.insert(s);
+  }
+  if (!cores.empty()) return int(cores.size());
+#endif
+  const uint32_t n = cpuinfo_get_cores_count();
+  return n > 0 ? int(n) : 1;
+}
+
+}  // namespace dsinfer::simd

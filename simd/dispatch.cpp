@@ -1,0 +1,69 @@
+// Assembles each ISA's table once and picks the one for this CPU (simd/cpu.h), honouring
+// DSINFER_ISA. This file is compiled without ISA flags: it must run anywhere.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+#include "simd/cpu.h"
+#include "simd/kernels_isa.h"
+
+namespace dsinfer::simd {
+namespace {
+
+template <class... Add>
+Kernels assemble(const char* isa, Add... add) noexcept {
+  Kernels k{};
+  (add(k), ...);
+  k.isa = isa;
+  return k;
+}
+
+const Kernels* compiled(const char* isa) noexcept {
+  if (std::strcmp(isa, "scalar") == 0) {
+    static const Kernels k = assemble("scalar", detail::add_quant_scalar, detail::add_vec_scalar);
+    return &k;
+  }
+#if defined(DSINFER_HAVE_X86_KERNELS)
+  if (std::strcmp(isa, "avx2") == 0) {
+    static const Kernels k = assemble("avx2", detail::add_quant_avx2, detail::add_vec_avx2);
+    return &k;
+  }
+  if (std::strcmp(isa, "avx512vnni") == 0) {
+    static const Kernels k = assemble("avx512vnni", detail::add_quant_avx512, detail::add_vec_avx512);
+    return &k;
+  }
+#endif
+#if defined(DSINFER_HAVE_NEON_KERNELS)
+  if (std::strcmp(isa, "neon") == 0) {
+    static const Kernels k = assemble("neon", detail::add_quant_neon, detail::add_vec_neon);
+    return &k;
+  }
+#endif
+  return nullptr;
+}
+
+const Kernels& choose() noexcept {
+  if (const char* env = std::getenv("DSINFER_ISA"); env && *env) {
+    if (const Kernels* k = kernels_for(env)) return *k;
+    std::fprintf(stderr, "dsinfer: DSINFER_ISA=%s is unknown or unsupported here; ignored\n", env);
+  }
+  for (const char* isa : {"avx512vnni", "avx2", "neon"})
+    if (const Kernels* k = kernels_for(isa)) return *k;
+  return *compiled("scalar");
+}
+
+}  // namespace
+
+const Kernels* kernels_for(const char* isa) noexcept {
+  if (!isa) return nullptr;
+  const Kernels* k = compiled(isa);
+  return k && cpu_supports(isa) ? k : nullptr;
+}
+
+const Kernels& kernels() noexcept {
+  static const Kernels& k = choose();
+  return k;
+}
+
+}  // namespace dsinfer::simd

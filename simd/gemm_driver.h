@@ -1,0 +1,26 @@
+// The one GEMM driver the ISA kernels share: a kernel templated on its token count NT keeps
+// NT accumulators in registers (a run-time count would keep them on the stack, a load and a
+// store per multiply-add), so n_tok tokens run as groups of kGemmMaxTokens, each through the
+// instantiation for its size.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "simd/kernels.h"
+
+namespace dsinfer::simd::detail {
+
+// Calls f(std::integral_constant<int, NT>{}, t0) for each group [t0, t0 + NT) of n_tok tokens.
+template <int kMax = int(kGemmMaxTokens), class F>
+inline void for_token_groups(int64_t n_tok, F&& f) {
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kMax) {
+    const int nt = int(std::min<int64_t>(kMax, n_tok - t0));
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      (void)((nt == I + 1 ? (f(std::integral_constant<int, I + 1>{}, t0), true) : false) || ...);
+    }(std::make_integer_sequence<int, kMax>{});
+  }
+}
+
+}  // namespace dsinfer::simd::detail

@@ -1,0 +1,74 @@
+// The CPU kernels of the engine, one table per ISA (scalar, avx2, avx512vnni, neon) behind one
+// lookup: quantized products over GGUF blocks as stored, and the float vector kernels.
+//
+// Quantized products: Q8_0 or Q4_0 weights against Q8_0 activations. Per block the 32 level
+// products are summed exactly in int32, then multiplied by float(d_w) * float(d_x) and
+// accumulated in float. The integer part is exact everywhere; only the float accumulation
+// order differs between ISAs:
+//  - scalar: blocks in order, one float accumulator (the reference);
+//  - avx2: 8 float lanes per token (each lane sums one eighth of every block's products);
+//  - avx512vnni: two blocks per 512-bit step, 16 lanes per token;
+//  - neon: 4 lanes per token;
+// so ISA results agree with scalar to a few ulps of sum |terms|, not bit for bit. Activation
+// levels must be in -127..127 (quantize_row_q8_0_act never gives -128): the SIMD kernels move
+// signs between operands, which overflows on -128.
+//
+// Float kernels sum in an order fixed by n and the ISA alone, so a result never depends on
+// how work was split between threads. Nothing allocates; every kernel is noexcept.
+#pragma once
+#include <cstdint>
+
+#include "simd/blocks.h"
+
+namespace dsinfer::simd {
+
+// The widest M a GEMM call keeps in registers; larger n_tok is processed in groups of this.
+inline constexpr int64_t kGemmMaxTokens = 16;
+
+struct Kernels {
+  // ---- quantized
+  float (*dot_q8_0_q8_0)(const BlockQ8_0* w, const BlockQ8_0* x, int64_t nblocks) noexcept;
+  float (*dot_q4_0_q8_0)(const BlockQ4_0* w, const BlockQ8_0* x, int64_t nblocks) noexcept;
+  // Same bytes as quantize_row_q8_0 (simd/blocks.h) for finite input; n a multiple of 32.
+  void (*quantize_row_q8_0_act)(const float* x, BlockQ8_0* y, int64_t n) noexcept;
+  // Y[t * rows + r] = dot(W row r, X token t) for r in [row0, row1), all t < n_tok. Row r's
+  // blocks are W[r * blocks_per_row ...], token t's are X[t * blocks_per_row ...]. Each weight
+  // block is loaded once per group of kGemmMaxTokens tokens. Disjoint row ranges write
+  // disjoint parts of Y, so threads can split rows.
+  void (*gemm_q8_0)(const BlockQ8_0* W, int64_t rows, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok,
+                    float* Y, int64_t row0, int64_t row1) noexcept;
+  void (*gemm_q4_0)(const BlockQ4_0* W, int64_t rows, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok,
+                    float* Y, int64_t row0, int64_t row1) noexcept;
+
+  // ---- float
+  float (*dot)(const float* a, const float* b, int64_t n) noexcept;
+  // y[0..n) += alpha * x
+  void (*axpy)(float alpha, const float* x, float* y, int64_t n) noexcept;
+  // out[h] = dot(q + h * ldq, row, n) for h < nq: one pass over `row` serves every query.
+  void (*dot_many)(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept;
+  // o[h][0..n) += sum over s < ns of p[h * ldp + s] * rows[s][0..n), for h < nh: attention's
+  // weighted sum of values, accumulated in registers (each row is read once per group of
+  // heads, o is written once).
+  void (*weighted_sum)(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
+                       float* o) noexcept;
+  // x[i] = exp(x[i] - shift); returns the sum.
+  float (*exp_shift_sum)(float* x, int64_t n, float shift) noexcept;
+  // Latent cache rows back to float: bf16 (the top half of a float32) and Q8_0 blocks (n a
+  // multiple of 32).
+  void (*bf16_to_f32)(const uint16_t* x, float* y, int64_t n) noexcept;
+  void (*q8_0_to_f32)(const BlockQ8_0* x, float* y, int64_t n) noexcept;
+  // g[i] = silu(g[i]) * u[i]
+  void (*silu_mul)(float* g, const float* u, int64_t n) noexcept;
+
+  const char* isa;  // "scalar", "avx2", "avx512vnni" or "neon"
+};
+
+// The best table for this CPU, chosen at the first call. DSINFER_ISA=scalar|avx2|avx512vnni|
+// neon forces one; a value that is unknown or unavailable here is reported on stderr once and
+// ignored.
+const Kernels& kernels() noexcept;
+// The table of one ISA by name, or nullptr when it is unknown, not compiled in, or not
+// supported by this CPU. For tests and benchmarks.
+const Kernels* kernels_for(const char* isa) noexcept;
+
+}  // namespace dsinfer::simd

@@ -11,17 +11,6 @@ namespace {
 using gguf_names::blk;
 using gguf_names::nextn;
 
-std::optional<DType> engine_type(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32: return DType::F32;
-    case GgmlType::F16: return DType::F16;
-    case GgmlType::BF16: return DType::BF16;
-    case GgmlType::Q8_0: return DType::Q8_0;
-    case GgmlType::Q4_0: return DType::Q4_0;
-    default: return std::nullopt;
-  }
-}
-
 class Binder {
  public:
   explicit Binder(const GgufFile& f) : f_(f) {}
@@ -36,15 +25,14 @@ class Binder {
     std::vector<int64_t> got(t->ne.begin(), t->ne.begin() + t->n_dims);
     while (got.size() < ne.size()) got.push_back(1);
     if (got != ne) fail(f_.path(), "tensor '" + name + "' has shape " + t->shape_str() + ", expected " + shape_str(ne));
-    const auto type = engine_type(t->type);
-    if (!type)
-      fail(f_.path(), "tensor '" + name + "' has type " + std::string(ggml_type_name(t->type)) +
+    if (!dtype_info(t->type).to_float)
+      fail(f_.path(), "tensor '" + name + "' has type " + std::string(dtype_name(t->type)) +
                           "; dsinfer computes with F32, F16, BF16, Q8_0 and Q4_0");
     // Block structs are read in place: their fp16 scale needs 2-byte alignment.
-    if (ggml_is_quantized(t->type) && (reinterpret_cast<uintptr_t>(t->data) & 1))
+    if (dtype_is_block(t->type) && (reinterpret_cast<uintptr_t>(t->data) & 1))
       fail(f_.path(), "tensor '" + name + "' starts at an odd offset (general.alignment 1?); cannot be read in place");
     Matrix m;
-    m.type = *type;
+    m.type = t->type;
     m.cols = ne[0];
     m.rows = t->nrows();
     m.data = t->data;

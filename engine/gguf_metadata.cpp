@@ -11,37 +11,76 @@ using gguf_names::key;
 
 namespace {
 constexpr uint32_t kGatingSoftmax = 1, kGatingSigmoid = 2;  // llama.cpp's expert_gating_func values
+
+// The keys that hold one ModelConfig field as it is, both ways. Keys derived from several
+// fields (block_count, the key/value lengths, the gating function, rope scaling, nextn) are
+// written and read by the code below the table.
+struct PlainKey {
+  const char* key;  // after "deepseek2."
+  int64_t ModelConfig::*i = nullptr;  // u32 keys
+  double ModelConfig::*d = nullptr;   // f32 keys
+  bool ModelConfig::*b = nullptr;     // bool keys
+  bool required = false;              // reading fails without it
+  double absent = 0;                  // the value when it is not required and absent
+};
+
+constexpr PlainKey kPlainKeys[] = {
+    {"context_length", &ModelConfig::max_position_embeddings, nullptr, nullptr, false, 4096},
+    {"embedding_length", &ModelConfig::hidden_size, nullptr, nullptr, true},
+    {"feed_forward_length", &ModelConfig::intermediate_size},
+    {"attention.head_count", &ModelConfig::num_attention_heads, nullptr, nullptr, true},
+    {"rope.freq_base", nullptr, &ModelConfig::rope_theta, nullptr, false, 10000.0},
+    {"attention.layer_norm_rms_epsilon", nullptr, &ModelConfig::rms_norm_eps, nullptr, true},
+    {"leading_dense_block_count", &ModelConfig::first_k_dense_replace},
+    {"attention.q_lora_rank", &ModelConfig::q_lora_rank},
+    {"attention.kv_lora_rank", &ModelConfig::kv_lora_rank, nullptr, nullptr, true},
+    {"rope.dimension_count", &ModelConfig::qk_rope_head_dim, nullptr, nullptr, true},
+    {"expert_feed_forward_length", &ModelConfig::moe_intermediate_size},
+    {"expert_count", &ModelConfig::n_routed_experts},
+    {"expert_used_count", &ModelConfig::num_experts_per_tok},
+    {"expert_shared_count", &ModelConfig::n_shared_experts},
+    {"expert_group_count", &ModelConfig::n_group, nullptr, nullptr, false, 1},
+    {"expert_group_used_count", &ModelConfig::topk_group, nullptr, nullptr, false, 1},
+    {"expert_weights_scale", nullptr, &ModelConfig::routed_scaling_factor, nullptr, false, 1.0},
+    {"expert_weights_norm", nullptr, nullptr, &ModelConfig::norm_topk_prob, false, 0},
+};
+
+void write_plain(GgufWriter& w, const ModelConfig& c) {
+  for (const PlainKey& k : kPlainKeys) {
+    if (k.i) w.set_u32(key(k.key), uint32_t(c.*k.i));
+    if (k.d) w.set_f32(key(k.key), float(c.*k.d));
+    if (k.b) w.set_bool(key(k.key), c.*k.b);
+  }
 }
+
+void read_plain(const GgufFile& f, ModelConfig& c) {
+  for (const PlainKey& k : kPlainKeys) {
+    const std::string name = key(k.key);
+    if (!k.required && !f.has(name)) {
+      if (k.i) c.*k.i = int64_t(k.absent);
+      if (k.d) c.*k.d = k.absent;
+      if (k.b) c.*k.b = k.absent != 0;
+      continue;
+    }
+    if (k.i) c.*k.i = int64_t(f.get_u32(name));
+    if (k.d) c.*k.d = double(f.get_f32(name));
+    if (k.b) c.*k.b = f.get_bool(name);
+  }
+}
+}  // namespace
 
 void write_deepseek2_metadata(GgufWriter& w, const ModelConfig& c, bool with_mtp) {
   auto u32 = [&](const char* k, int64_t v) { w.set_u32(key(k), uint32_t(v)); };
   auto f32 = [&](const char* k, double v) { w.set_f32(key(k), float(v)); };
   w.set_string("general.architecture", gguf_names::kArch);
   u32("block_count", c.num_hidden_layers + (with_mtp ? c.num_nextn_predict_layers : 0));
-  u32("context_length", c.max_position_embeddings);
-  u32("embedding_length", c.hidden_size);
-  u32("feed_forward_length", c.intermediate_size);
-  u32("attention.head_count", c.num_attention_heads);
+  write_plain(w, c);
   u32("attention.head_count_kv", 1);  // MLA is stored as one shared latent "head"
-  f32("rope.freq_base", c.rope_theta);
-  f32("attention.layer_norm_rms_epsilon", c.rms_norm_eps);
   u32("vocab_size", c.vocab_size);
-  u32("leading_dense_block_count", c.first_k_dense_replace);
-  u32("attention.q_lora_rank", c.q_lora_rank);
-  u32("attention.kv_lora_rank", c.kv_lora_rank);
   u32("attention.key_length", c.kv_lora_rank + c.qk_rope_head_dim);
   u32("attention.value_length", c.kv_lora_rank);
   u32("attention.key_length_mla", c.qk_head_dim());
   u32("attention.value_length_mla", c.v_head_dim);
-  u32("rope.dimension_count", c.qk_rope_head_dim);
-  u32("expert_feed_forward_length", c.moe_intermediate_size);
-  u32("expert_count", c.n_routed_experts);
-  u32("expert_used_count", c.num_experts_per_tok);
-  u32("expert_shared_count", c.n_shared_experts);
-  u32("expert_group_count", c.n_group);
-  u32("expert_group_used_count", c.topk_group);
-  f32("expert_weights_scale", c.routed_scaling_factor);
-  w.set_bool(key("expert_weights_norm"), c.norm_topk_prob);
   u32("expert_gating_func", c.scoring_func == ScoringFunc::Sigmoid ? kGatingSigmoid : kGatingSoftmax);
   if (c.moe_layer_freq != 1) fail("config.json", "moe_layer_freq != 1 has no deepseek2 GGUF equivalent");
   const RopeScaling& y = c.rope_scaling;
@@ -71,16 +110,7 @@ ModelConfig read_deepseek2_config(const GgufFile& f) {
   ModelConfig c;
   c.num_nextn_predict_layers = u_or("nextn_predict_layers", 0);
   c.num_hidden_layers = u("block_count") - c.num_nextn_predict_layers;
-  c.max_position_embeddings = u_or("context_length", 4096);
-  c.hidden_size = u("embedding_length");
-  c.intermediate_size = u_or("feed_forward_length", 0);
-  c.num_attention_heads = u("attention.head_count");
-  c.rope_theta = f.get_f32(key("rope.freq_base"), 10000.0f);
-  c.rms_norm_eps = f.get_f32(key("attention.layer_norm_rms_epsilon"));
-  c.first_k_dense_replace = u_or("leading_dense_block_count", 0);
-  c.q_lora_rank = u_or("attention.q_lora_rank", 0);
-  c.kv_lora_rank = u("attention.kv_lora_rank");
-  c.qk_rope_head_dim = u("rope.dimension_count");
+  read_plain(f, c);
   const int64_t k_mla = u_or("attention.key_length_mla", 0), v_mla = u_or("attention.value_length_mla", 0);
   if (k_mla) {
     c.qk_nope_head_dim = k_mla - c.qk_rope_head_dim;
@@ -89,16 +119,8 @@ ModelConfig read_deepseek2_config(const GgufFile& f) {
     c.qk_nope_head_dim = u("attention.key_length") - c.qk_rope_head_dim;
     c.v_head_dim = u("attention.value_length");
   }
-  c.moe_intermediate_size = u_or("expert_feed_forward_length", 0);
-  c.n_routed_experts = u_or("expert_count", 0);
-  c.num_experts_per_tok = u_or("expert_used_count", 0);
-  c.n_shared_experts = u_or("expert_shared_count", 0);
-  c.n_group = u_or("expert_group_count", 1);
-  c.topk_group = u_or("expert_group_used_count", 1);
   if (c.n_group == 0) c.n_group = 1;
   if (c.topk_group == 0) c.topk_group = c.n_group;
-  c.routed_scaling_factor = f.get_f32(key("expert_weights_scale"), 1.0f);
-  c.norm_topk_prob = f.get_bool(key("expert_weights_norm"), false);
   const uint32_t gating = f.get_u32(key("expert_gating_func"), kGatingSoftmax);
   if (gating != kGatingSoftmax && gating != kGatingSigmoid)
     fail(f.path(), "deepseek2.expert_gating_func " + std::to_string(gating) + " is not softmax (1) or sigmoid (2)");

@@ -19,43 +19,21 @@ inline float load_f32(const uint8_t* p) {
   std::memcpy(&f, p, 4);
   return f;
 }
-inline uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
 }  // namespace
 
 void dequant_row_chunk(const Matrix& w, int64_t r, int64_t c0, int64_t n, float* out) noexcept {
   const int64_t row = w.row_offset + r;
   const uint8_t* p = w.data + size_t(row) * dtype_row_bytes(w.type, w.cols) + dtype_row_bytes(w.type, c0);
-  switch (w.type) {
-    case DType::Q8_0:  // c0 is a multiple of the chunk, so of the block
-      dequantize_row_q8_0(reinterpret_cast<const BlockQ8_0*>(p), out, n);
-      break;
-    case DType::Q4_0:
-      dequantize_row_q4_0(reinterpret_cast<const BlockQ4_0*>(p), out, n);
-      break;
-    case DType::F32:
-      std::memcpy(out, p, size_t(n) * 4);
-      break;
-    case DType::BF16:
-      for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(load_u16(p + 2 * i));
-      break;
-    case DType::F16:
-      for (int64_t i = 0; i < n; ++i) out[i] = fp16_to_f32(load_u16(p + 2 * i));
-      break;
-    case DType::F8_E4M3: {
-      const uint8_t* srow = w.scale + size_t(row / kFp8Block) * size_t(w.scale_cols) * 4;
-      for (int64_t i = 0; i < n; ++i) {
-        const float s = load_f32(srow + size_t((c0 + i) / kFp8Block) * 4);
-        out[i] = fp8_e4m3_to_f32(p[i]) * s;
-      }
-      break;
+  if (w.type == DType::F8_E4M3) {
+    const uint8_t* srow = w.scale + size_t(row / kFp8Block) * size_t(w.scale_cols) * 4;
+    for (int64_t i = 0; i < n; ++i) {
+      const float s = load_f32(srow + size_t((c0 + i) / kFp8Block) * 4);
+      out[i] = fp8_e4m3_to_f32(p[i]) * s;
     }
-    default:
-      std::fill(out, out + n, 0.0f);  // binding rejects other types before we get here
+    return;
   }
+  // c0 is a multiple of the chunk, so of the block. Binding refuses types without to_float.
+  dtype_info(w.type).to_float(p, out, n);
 }
 
 void matmul_ref(const Matrix& w, const float* x, int64_t T, float* y) {

@@ -423,13 +423,14 @@ class GgufParser {
         count *= uint64_t(std::max<int64_t>(n, 1));
       }
       const uint32_t type = u32("the type of " + tn);
-      if (!ggml_type_known(type)) bad(fmt::format("{} has unknown ggml type {}", tn, int32_t(type)));
-      t.type = GgmlType(type);
-      const uint32_t block = ggml_block_size(t.type);
+      const auto dt = dtype_from_gguf_id(type);
+      if (!dt) bad(fmt::format("{} has unknown ggml type {}", tn, int32_t(type)));
+      t.type = *dt;
+      const uint32_t block = dtype_info(t.type).block_size;
       if (uint64_t(t.ne[0]) % block != 0)
         bad(fmt::format("{} is {} with rows of {} elements, not a multiple of its block size {}", tn,
-                        ggml_type_name(t.type), t.ne[0], block));
-      t.nbytes = ggml_row_size(t.type, uint64_t(t.ne[0])) * uint64_t(t.nrows());
+                        dtype_name(t.type), t.ne[0], block));
+      t.nbytes = dtype_row_bytes(t.type, uint64_t(t.ne[0])) * uint64_t(t.nrows());
       t.offset = u64("the data offset of " + tn);
       if (t.offset % f_.alignment_ != 0)
         bad(fmt::format("{} has data offset {}, not a multiple of the alignment {}", tn, t.offset, f_.alignment_));
@@ -452,7 +453,7 @@ class GgufParser {
       if (t.offset > room || t.nbytes > room - t.offset)
         bad(fmt::format("tensor {} ({} {}, {} bytes at data offset {}) runs past the end of the file ({} bytes, data "
                         "from byte {}; truncated?)",
-                        gguf_quote(t.name), ggml_type_name(t.type), t.shape_str(), t.nbytes, t.offset, size_,
+                        gguf_quote(t.name), dtype_name(t.type), t.shape_str(), t.nbytes, t.offset, size_,
                         f_.data_offset_));
       t.file_offset = f_.data_offset_ + t.offset;
       t.data = p_ + t.file_offset;

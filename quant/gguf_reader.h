@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "quant/ggml_type.h"
+#include "quant/dtype.h"
 #include "quant/mapped_file.h"
 
 namespace dsinfer {
@@ -86,7 +86,7 @@ struct GgufKv {
 
 struct GgufTensor {
   std::string_view name;
-  GgmlType type;
+  DType type;
   uint32_t n_dims = 0;
   std::array<int64_t, kGgufMaxDims> ne = {1, 1, 1, 1};  // ne[0] fastest; unused dims are 1
   uint64_t offset = 0;       // from the start of the data section, as stored
@@ -96,7 +96,7 @@ struct GgufTensor {
 
   int64_t nelements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t nrows() const { return ne[1] * ne[2] * ne[3]; }
-  uint64_t row_bytes() const { return ggml_row_size(type, uint64_t(ne[0])); }
+  uint64_t row_bytes() const { return dtype_row_bytes(type, uint64_t(ne[0])); }
   std::string shape_str() const;  // "[7168, 2048, 256]"
 };
 

@@ -186,14 +186,14 @@ void GgufWriter::set_value(std::string_view key, const GgufValue& v) {
 
 // ---- tensors ----
 
-void GgufWriter::add_tensor(std::string_view name, GgmlType type, const std::vector<int64_t>& ne) {
+void GgufWriter::add_tensor(std::string_view name, DType type, const std::vector<int64_t>& ne) {
   check_declaring("tensor " + gguf_quote(name) + " declared");
   const std::string tn = "tensor " + gguf_quote(name);
   if (name.empty()) fail(path(), "empty tensor name");
   if (name.size() > kMaxNameBytes)
     fail(path(), fmt::format("{}: name of {} bytes, llama.cpp allows at most {}", tn, name.size(), kMaxNameBytes));
   if (tensor_index_.count(std::string(name))) fail(path(), tn + " declared twice");
-  if (!ggml_type_known(uint32_t(type))) fail(path(), fmt::format("{}: unknown ggml type {}", tn, uint32_t(type)));
+  if (dtype_info(type).gguf_id < 0) fail(path(), fmt::format("{}: type {} has no GGUF id", tn, dtype_name(type)));
   if (ne.empty() || ne.size() > kGgufMaxDims)
     fail(path(), fmt::format("{}: {} dimensions, must be 1 to {}", tn, ne.size(), kGgufMaxDims));
   uint64_t count = 1;  // zeros counted as 1, only to bound the size
@@ -202,13 +202,13 @@ void GgufWriter::add_tensor(std::string_view name, GgmlType type, const std::vec
     if (n != 0 && count > (uint64_t(1) << 56) / uint64_t(n)) fail(path(), tn + ": implausibly large shape");
     count *= uint64_t(std::max<int64_t>(n, 1));
   }
-  const uint32_t block = ggml_block_size(type);
+  const uint32_t block = dtype_info(type).block_size;
   if (uint64_t(ne[0]) % block != 0)
     fail(path(), fmt::format("{}: rows of {} elements are not a multiple of the {} block size {}", tn, ne[0],
-                             ggml_type_name(type), block));
+                             dtype_name(type), block));
   uint64_t rows = 1;
   for (size_t i = 1; i < ne.size(); ++i) rows *= uint64_t(ne[i]);
-  Tensor t{std::string(name), type, ne, ggml_row_size(type, uint64_t(ne[0])) * rows, data_size_};
+  Tensor t{std::string(name), type, ne, dtype_row_bytes(type, uint64_t(ne[0])) * rows, data_size_};
   data_size_ += align_up(t.nbytes, alignment_);
   tensor_index_.emplace(t.name, tensors_.size());
   tensors_.push_back(std::move(t));
@@ -235,7 +235,7 @@ std::string GgufWriter::header_bytes() const {
     put_string(h, t.name);
     put<uint32_t>(h, uint32_t(t.ne.size()));
     for (int64_t n : t.ne) put<int64_t>(h, n);
-    put<uint32_t>(h, uint32_t(t.type));
+    put<uint32_t>(h, uint32_t(dtype_info(t.type).gguf_id));
     put<uint64_t>(h, t.offset);
   }
   return h;

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "quant/atomic_file.h"
-#include "quant/ggml_type.h"
+#include "quant/dtype.h"
 #include "quant/gguf_reader.h"
 
 namespace dsinfer {
@@ -53,7 +53,7 @@ class GgufWriter {
 
   // ---- phase 1: tensors. ne[0] fastest, 1 to 4 dimensions; ne[0] a multiple of the type's
   // block size; the name shorter than 64 bytes (llama.cpp's limit).
-  void add_tensor(std::string_view name, GgmlType type, const std::vector<int64_t>& ne);
+  void add_tensor(std::string_view name, DType type, const std::vector<int64_t>& ne);
 
   // ---- phase 2
   void write_header();
@@ -83,7 +83,7 @@ class GgufWriter {
  private:
   struct Tensor {
     std::string name;
-    GgmlType type;
+    DType type;
     std::vector<int64_t> ne;
     uint64_t nbytes, offset;
   };

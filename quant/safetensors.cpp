@@ -81,7 +81,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(path) {
     if (e > data_size)
       bad("data_offsets end " + std::to_string(e) + " is past the end of the file (data section has " +
           std::to_string(data_size) + " bytes; truncated?)");
-    const uint64_t want = numel * dtype_size(*dt);
+    const uint64_t want = numel * dtype_info(*dt).block_bytes;
     if (e - b != want)
       bad("dtype " + std::string(dtype_name(*dt)) + " x shape " + shape_str(t.shape) + " needs " +
           std::to_string(want) + " bytes but data_offsets span " + std::to_string(e - b));

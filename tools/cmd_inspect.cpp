@@ -145,10 +145,10 @@ void run_inspect(const InspectOptions& o) {
   for (const GgufTensor& t : f.tensors()) {
     const std::string name(t.name);
     if (!o.no_tensors)
-      std::printf("%-40s %-6s %-24s %14llu\n", name.c_str(), std::string(ggml_type_name(t.type)).c_str(),
+      std::printf("%-40s %-6s %-24s %14llu\n", name.c_str(), std::string(dtype_name(t.type)).c_str(),
                   t.shape_str().c_str(), (unsigned long long)t.nbytes);
     by_role[role_of(name, c.num_hidden_layers)] += t.nbytes;
-    by_type[std::string(ggml_type_name(t.type))] += t.nbytes;
+    by_type[std::string(dtype_name(t.type))] += t.nbytes;
     total += t.nbytes;
   }
   std::printf("\n%-24s %12s %7s\n", "bytes by role", "bytes", "share");

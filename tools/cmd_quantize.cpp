@@ -37,12 +37,12 @@ void print_plan(const ConversionPlan& plan, const QuantRecipe& recipe) {
     std::string shape = "[";
     for (size_t i = 0; i < t.ne.size(); ++i) shape += (i ? "," : "") + std::to_string(t.ne[i]);
     shape += "]";
-    std::printf("%-40s %-6s %-22s %12llu\n", t.name.c_str(), std::string(ggml_type_name(t.type)).c_str(),
+    std::printf("%-40s %-6s %-22s %12llu\n", t.name.c_str(), std::string(dtype_name(t.type)).c_str(),
                 shape.c_str(), (unsigned long long)t.out_bytes);
   }
   std::map<std::string, std::pair<uint64_t, uint64_t>> by_role;  // role -> (in, out)
   for (const PlannedTensor& t : plan.tensors) {
-    auto& v = by_role[std::string(role_name(t.role)) + " (" + std::string(ggml_type_name(t.type)) + ")"];
+    auto& v = by_role[std::string(role_name(t.role)) + " (" + std::string(dtype_name(t.type)) + ")"];
     v.first += t.in_bytes;
     v.second += t.out_bytes;
   }

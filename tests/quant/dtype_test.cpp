@@ -57,7 +57,7 @@ TEST(DType, SafetensorsNames) {
   EXPECT_EQ(dtype_from_safetensors("F8_E4M3"), DType::F8_E4M3);
   EXPECT_EQ(dtype_from_safetensors("BF16"), DType::BF16);
   EXPECT_FALSE(dtype_from_safetensors("F8_E5M2").has_value());
-  EXPECT_EQ(dtype_size(DType::BF16), 2u);
+  EXPECT_EQ(dtype_info(DType::BF16).block_bytes, 2u);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ TEST(DemoModel, HeldOutPerplexityAndMtpAccuracy) {
 TEST(DemoModel, CarriesTheTrainedExpertBias) {
   GgufFile f(demo_model());
   const GgufTensor& b = f.tensor("blk.1.exp_probs_b.bias");
-  ASSERT_EQ(b.type, GgmlType::F32);
+  ASSERT_EQ(b.type, DType::F32);
   const float* v = reinterpret_cast<const float*>(b.data);
   float mx = 0;
   for (int64_t i = 0; i < b.ne[0]; ++i) mx = std::max(mx, std::fabs(v[i]));

@@ -143,7 +143,7 @@ TEST(QuantizeLayouts, OlderUnsplitKvBFileRunsTheSame) {
             for (int64_t c = 0; c < r; ++c) kv[size_t(((h * (dn + dv)) + dn + i) * r + c)] = vb[(h * dv + i) * r + c];
         }
         const std::string kn = n.substr(0, n.find("attn_k_b")) + "attn_kv_b.weight";
-        out.add_tensor(kn, GgmlType::F32, {r, H * (dn + dv)});
+        out.add_tensor(kn, DType::F32, {r, H * (dn + dv)});
         data.emplace_back(kn, std::move(kv));
       } else {
         std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);

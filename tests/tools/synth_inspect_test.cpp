@@ -135,11 +135,11 @@ TEST(Synth, PresetShapesAndPageAlignedExperts) {
   EXPECT_EQ(f.get_u32("deepseek2.attention.kv_lora_rank"), 512u);
   EXPECT_EQ(f.get_u32("deepseek2.expert_feed_forward_length"), 1408u);
   const GgufTensor& g = f.tensor("blk.1.ffn_gate_exps.weight");
-  EXPECT_EQ(g.type, GgmlType::Q4_0);
+  EXPECT_EQ(g.type, DType::Q4_0);
   EXPECT_EQ(g.file_offset % 4096, 0u);
   EXPECT_EQ((g.nbytes / 8) % 4096, 0u);  // each expert's slice starts on a page too
-  EXPECT_EQ(f.tensor("blk.1.attn_k_b.weight").type, GgmlType::Q8_0);
-  EXPECT_EQ(f.tensor("blk.1.ffn_gate_inp.weight").type, GgmlType::F32);
+  EXPECT_EQ(f.tensor("blk.1.attn_k_b.weight").type, DType::Q8_0);
+  EXPECT_EQ(f.tensor("blk.1.ffn_gate_inp.weight").type, DType::F32);
 }
 
 TEST(Synth, UnknownPreset) {

@@ -29,7 +29,7 @@ class Planner {
     t.sources = std::move(src);
     uint64_t rows = 1;
     for (size_t i = 1; i < t.ne.size(); ++i) rows *= uint64_t(t.ne[i]);
-    t.out_bytes = ggml_row_size(t.type, uint64_t(t.ne[0])) * rows;
+    t.out_bytes = dtype_row_bytes(t.type, uint64_t(t.ne[0])) * rows;
     for (const std::string& s : t.sources) {
       if (!ckpt_) break;
       const StTensor& st = need(s);

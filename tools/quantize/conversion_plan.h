@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/model_config.h"
-#include "quant/ggml_type.h"
+#include "quant/dtype.h"
 #include "quant/safetensors.h"
 #include "tools/quantize/recipe.h"
 
@@ -21,7 +21,7 @@ enum class SourceKind {
 
 struct PlannedTensor {
   std::string name;  // GGUF
-  GgmlType type;
+  DType type;
   std::vector<int64_t> ne;  // fastest first
   TensorRole role;
   SourceKind kind = SourceKind::Copy;

@@ -44,32 +44,32 @@ class InterruptGuard {
 };
 
 // Rows [r0, r0+n) of `src` converted to `type` into `out`; `tmp` holds n * src.cols floats.
-void convert_rows(const Matrix& src, int64_t r0, int64_t n, GgmlType type, bool search, float* tmp, uint8_t* out) {
+void convert_rows(const Matrix& src, int64_t r0, int64_t n, DType type, bool search, float* tmp, uint8_t* out) {
   const int64_t C = src.cols;
-  const size_t row_bytes = ggml_row_size(type, uint64_t(C));
+  const size_t row_bytes = dtype_row_bytes(type, uint64_t(C));
 #pragma omp parallel for schedule(dynamic, 4) if (n * C > (1 << 16))
   for (int64_t i = 0; i < n; ++i) {
     float* x = tmp + i * C;
     dequant_row(src, r0 + i, x);
     uint8_t* y = out + size_t(i) * row_bytes;
     switch (type) {
-      case GgmlType::F32: std::memcpy(y, x, size_t(C) * 4); break;
-      case GgmlType::F16:
+      case DType::F32: std::memcpy(y, x, size_t(C) * 4); break;
+      case DType::F16:
         for (int64_t j = 0; j < C; ++j) {
           const uint16_t h = f32_to_fp16(x[j]);
           std::memcpy(y + 2 * j, &h, 2);
         }
         break;
-      case GgmlType::BF16:
+      case DType::BF16:
         for (int64_t j = 0; j < C; ++j) {
           const uint16_t h = f32_to_bf16(x[j]);
           std::memcpy(y + 2 * j, &h, 2);
         }
         break;
-      case GgmlType::Q8_0:  // a scale search buys Q8_0 nothing measurable: keep ggml's bytes
+      case DType::Q8_0:  // a scale search buys Q8_0 nothing measurable: keep ggml's bytes
         quantize_row_q8_0(x, reinterpret_cast<BlockQ8_0*>(y), C);
         break;
-      case GgmlType::Q4_0:
+      case DType::Q4_0:
         if (search) quantize_row_q4_0_mse(x, reinterpret_cast<BlockQ4_0*>(y), C);
         else quantize_row_q4_0(x, reinterpret_cast<BlockQ4_0*>(y), C);
         break;
@@ -113,9 +113,9 @@ class TensorStreamer {
                                                     // so memory never grows with the tensor
 
   // `mapped`: m's rows live in the checkpoint mapping, and are dropped from memory once read.
-  void rows(const Matrix& m, int64_t r0, int64_t n, GgmlType type, bool mapped = true) {
+  void rows(const Matrix& m, int64_t r0, int64_t n, DType type, bool mapped = true) {
     const int64_t step = std::max<int64_t>(1, kBlockFloats / m.cols);
-    const size_t rb = ggml_row_size(type, uint64_t(m.cols));
+    const size_t rb = dtype_row_bytes(type, uint64_t(m.cols));
     const size_t src_rb = dtype_row_bytes(m.type, m.cols);
     for (int64_t r = r0; r < r0 + n; r += step) {
       const int64_t k = std::min(step, r0 + n - r);
@@ -169,11 +169,11 @@ uint32_t llama_file_type(const ConversionPlan& plan) {
   for (const PlannedTensor& t : plan.tensors)
     if (t.ne.size() >= 2) by_type[uint32_t(t.type) & 63] += t.out_bytes;
   const uint32_t most = uint32_t(std::max_element(by_type, by_type + 64) - by_type);
-  switch (GgmlType(most)) {
-    case GgmlType::F16: return 1;
-    case GgmlType::Q4_0: return 2;
-    case GgmlType::Q8_0: return 7;
-    case GgmlType::BF16: return 32;
+  switch (DType(most)) {
+    case DType::F16: return 1;
+    case DType::Q4_0: return 2;
+    case DType::Q8_0: return 7;
+    case DType::BF16: return 32;
     default: return 0;
   }
 }

@@ -20,17 +20,17 @@ const char* role_name(TensorRole r) {
   return "?";
 }
 
-GgmlType QuantRecipe::choose(const std::string& name, TensorRole role, int64_t ne0) const {
-  if (role == TensorRole::Norm || role == TensorRole::ExpertBias) return GgmlType::F32;
-  GgmlType t = role == TensorRole::RoutedExperts ? GgmlType::Q4_0 : GgmlType::Q8_0;
-  if (role == TensorRole::Router) t = GgmlType::F32;  // small, and it decides which experts run
+DType QuantRecipe::choose(const std::string& name, TensorRole role, int64_t ne0) const {
+  if (role == TensorRole::Norm || role == TensorRole::ExpertBias) return DType::F32;
+  DType t = role == TensorRole::RoutedExperts ? DType::Q4_0 : DType::Q8_0;
+  if (role == TensorRole::Router) t = DType::F32;  // small, and it decides which experts run
   else if (has_base) t = base;
   for (const Override& o : overrides)
     if (std::regex_search(name, o.re)) {
       t = o.type;
       break;
     }
-  if (ggml_block_size(t) > 1 && ne0 % ggml_block_size(t) != 0) t = GgmlType::F32;
+  if (dtype_info(t).block_size > 1 && ne0 % dtype_info(t).block_size != 0) t = DType::F32;
   return t;
 }
 
@@ -39,17 +39,17 @@ std::string QuantRecipe::describe() const {
 }
 
 std::string QuantRecipe::describe_types() const {
-  std::string s = has_base ? "all matrices " + std::string(ggml_type_name(base))
+  std::string s = has_base ? "all matrices " + std::string(dtype_name(base))
                            : "routed experts Q4_0, other matrices Q8_0";
   s += ", router/norms/bias F32";
-  for (const Override& o : overrides) s += ", /" + o.pattern + "/=" + std::string(ggml_type_name(o.type));
+  for (const Override& o : overrides) s += ", /" + o.pattern + "/=" + std::string(dtype_name(o.type));
   return s;
 }
 
-GgmlType parse_quant_type(const std::string& s, const std::string& option) {
-  const auto t = ggml_type_from_name(s);
-  if (!t || (*t != GgmlType::F32 && *t != GgmlType::F16 && *t != GgmlType::BF16 && *t != GgmlType::Q8_0 &&
-             *t != GgmlType::Q4_0))
+DType parse_quant_type(const std::string& s, const std::string& option) {
+  const auto t = dtype_from_name(s);
+  if (!t || (*t != DType::F32 && *t != DType::F16 && *t != DType::BF16 && *t != DType::Q8_0 &&
+             *t != DType::Q4_0))
     fail(option, "'" + s + "' is not a type dsinfer writes (f32, f16, bf16, q8_0, q4_0)");
   return *t;
 }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/ggml_type.h"
+#include "quant/dtype.h"
 
 namespace dsinfer::cli {
 
@@ -17,22 +17,22 @@ const char* role_name(TensorRole r);
 // A matrix whose rows are not whole 32-weight blocks stays F32.
 struct QuantRecipe {
   bool has_base = false;
-  GgmlType base = GgmlType::Q8_0;
+  DType base = DType::Q8_0;
   struct Override {
     std::string pattern;
     std::regex re;
-    GgmlType type;
+    DType type;
   };
   std::vector<Override> overrides;
   bool search_scales = true;  // Q4_0: least-squares block scales instead of round-to-nearest
 
-  GgmlType choose(const std::string& gguf_name, TensorRole role, int64_t ne0) const;
+  DType choose(const std::string& gguf_name, TensorRole role, int64_t ne0) const;
   std::string describe() const;        // types and how Q4_0 scales are chosen
   std::string describe_types() const;  // types only
 };
 
 // "q4_0" -> Q4_0 for the types we write (f32, f16, bf16, q8_0, q4_0); throws Error otherwise.
-GgmlType parse_quant_type(const std::string& s, const std::string& option);
+DType parse_quant_type(const std::string& s, const std::string& option);
 // "REGEX=TYPE"; throws Error naming the option on a bad regex or type.
 QuantRecipe::Override parse_tensor_type(const std::string& s);
 

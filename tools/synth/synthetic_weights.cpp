@@ -71,7 +71,7 @@ void fill_blocks(const PlannedTensor& t, float sd, uint64_t key, uint64_t b0, ui
   for (int64_t i = 0; i < int64_t(nblocks); ++i) {
     BlockRng rng(key, b0 + uint64_t(i));
     switch (t.type) {
-      case GgmlType::Q8_0: {
+      case DType::Q8_0: {
         BlockQ8_0 b;
         b.d = f32_to_fp16(a / 127.0f);
         for (int j = 0; j < 32; j += 2) {
@@ -82,7 +82,7 @@ void fill_blocks(const PlannedTensor& t, float sd, uint64_t key, uint64_t b0, ui
         std::memcpy(out + size_t(i) * 34, &b, 34);
         break;
       }
-      case GgmlType::Q4_0: {
+      case DType::Q4_0: {
         BlockQ4_0 b;
         // Nibbles 1..15, so q - 8 is uniform on -7..7 (variance 56/3) with mean zero.
         b.d = f32_to_fp16(sd / std::sqrt(56.0f / 3.0f));
@@ -100,10 +100,10 @@ void fill_blocks(const PlannedTensor& t, float sd, uint64_t key, uint64_t b0, ui
         float v[32];
         for (float& x : v) x = t.role == TensorRole::Norm ? 1.0f : a * rng.uniform();
         for (int j = 0; j < 32; ++j) {
-          uint8_t* p = out + (size_t(i) * 32 + size_t(j)) * (t.type == GgmlType::F32 ? 4 : 2);
-          if (t.type == GgmlType::F32) std::memcpy(p, &v[j], 4);
+          uint8_t* p = out + (size_t(i) * 32 + size_t(j)) * (t.type == DType::F32 ? 4 : 2);
+          if (t.type == DType::F32) std::memcpy(p, &v[j], 4);
           else {
-            const uint16_t h = t.type == GgmlType::F16 ? f32_to_fp16(v[j]) : f32_to_bf16(v[j]);
+            const uint16_t h = t.type == DType::F16 ? f32_to_fp16(v[j]) : f32_to_bf16(v[j]);
             std::memcpy(p, &h, 2);
           }
         }
@@ -132,7 +132,7 @@ ConvertStats write_synthetic_model(const ConversionPlan& plan, const SynthOption
     // A 1-D tensor shorter than a block (rare) still takes whole blocks of randomness.
     const uint64_t blocks = (elements + 31) / 32;
     const uint64_t key = splitmix64(o.seed) ^ name_hash(t.name);
-    const uint64_t block_bytes = ggml_row_size(t.type, ggml_block_size(t.type) > 1 ? 32 : 1) * (ggml_block_size(t.type) > 1 ? 1 : 32);
+    const uint64_t block_bytes = dtype_row_bytes(t.type, dtype_info(t.type).block_size > 1 ? 32 : 1) * (dtype_info(t.type).block_size > 1 ? 1 : 32);
     const float sd = weight_std(t, plan.config.num_hidden_layers);
     w.begin_tensor(t.name);
     uint64_t left = t.out_bytes;

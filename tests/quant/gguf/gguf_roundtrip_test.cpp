@@ -222,7 +222,7 @@ TEST(GgufRoundTrip, ValueDisplay) {
 
 struct Spec {
   std::string name;
-  GgmlType type;
+  DType type;
   std::vector<int64_t> ne;
 };
 
@@ -238,15 +238,15 @@ void round_trip_tensors(uint32_t alignment) {
   test::TempDir dir;
   const std::string path = dir.file("t.gguf");
   const std::vector<Spec> specs = {
-      {"token_embd.weight", GgmlType::Q4_0, {64, 10}},
-      {"output_norm.weight", GgmlType::F32, {64}},
-      {"blk.0.attn_norm.weight", GgmlType::F16, {7}},  // 14 bytes: padding follows
-      {"blk.0.ffn_gate_inp.weight", GgmlType::BF16, {64, 4}},
-      {"blk.0.attn_kv_a_mqa.weight", GgmlType::Q8_0, {96, 3}},
-      {"blk.0.ffn_up_exps.weight", GgmlType::Q4_0, {64, 8, 4}},
-      {"blk.0.attn_k_b.weight", GgmlType::Q8_0, {32, 16, 2, 1}},
-      {"blk.0.foreign.weight", GgmlType::Q4_K, {256, 2}},
-      {"blk.0.ids", GgmlType::I32, {5}},
+      {"token_embd.weight", DType::Q4_0, {64, 10}},
+      {"output_norm.weight", DType::F32, {64}},
+      {"blk.0.attn_norm.weight", DType::F16, {7}},  // 14 bytes: padding follows
+      {"blk.0.ffn_gate_inp.weight", DType::BF16, {64, 4}},
+      {"blk.0.attn_kv_a_mqa.weight", DType::Q8_0, {96, 3}},
+      {"blk.0.ffn_up_exps.weight", DType::Q4_0, {64, 8, 4}},
+      {"blk.0.attn_k_b.weight", DType::Q8_0, {32, 16, 2, 1}},
+      {"blk.0.foreign.weight", DType::Q4_K, {256, 2}},
+      {"blk.0.ids", DType::I32, {5}},
   };
   std::vector<std::string> data;
   {
@@ -287,7 +287,7 @@ void round_trip_tensors(uint32_t alignment) {
     EXPECT_EQ(t.file_offset, f.data_offset() + t.offset);
     EXPECT_EQ(t.file_offset % alignment, 0u);
     EXPECT_EQ(t.data, f.file_data() + t.file_offset);
-    EXPECT_EQ(t.nbytes, ggml_row_size(t.type, uint64_t(t.ne[0])) * uint64_t(t.nrows()));
+    EXPECT_EQ(t.nbytes, dtype_row_bytes(t.type, uint64_t(t.ne[0])) * uint64_t(t.nrows()));
     ASSERT_EQ(t.nbytes, data[i].size());
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(t.data), t.nbytes), data[i]) << t.name;
     expect_offset += align_up(t.nbytes, alignment);
@@ -314,8 +314,8 @@ TEST(GgufRoundTrip, QuantizedWeightsReadBack) {
   quantize_row_q8_0(x.data(), q8.data(), int64_t(x.size()));
   {
     GgufWriter w(dir.file("q.gguf"), 4096);
-    w.add_tensor("w4", GgmlType::Q4_0, {128, 3});
-    w.add_tensor("w8", GgmlType::Q8_0, {128, 3});
+    w.add_tensor("w4", DType::Q4_0, {128, 3});
+    w.add_tensor("w8", DType::Q8_0, {128, 3});
     w.write_tensor_data("w4", q4.data(), q4.size() * sizeof q4[0]);
     w.write_tensor_data("w8", q8.data(), q8.size() * sizeof q8[0]);
     w.finish();
@@ -343,7 +343,7 @@ TEST(GgufRoundTrip, ExactBytesOfASmallFile) {
   {
     GgufWriter w(dir.file("x.gguf"));
     w.set_f32("a", 2.0f);
-    w.add_tensor("w", GgmlType::F32, {8});
+    w.add_tensor("w", DType::F32, {8});
     w.write_tensor_data("w", data, sizeof data);
     w.finish();
   }

@@ -58,27 +58,27 @@ TEST(GgufWriter, EmptyKey) {
 }
 
 TEST(GgufWriter, TensorNameTooLongForLlamaCpp) {
-  expect_writer_error([](GgufWriter& w) { w.add_tensor(std::string(64, 'x'), GgmlType::F32, {4}); },
+  expect_writer_error([](GgufWriter& w) { w.add_tensor(std::string(64, 'x'), DType::F32, {4}); },
                       "at most 63");
 }
 
 TEST(GgufWriter, DuplicateTensor) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
-    w.add_tensor("a", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
   }, "declared twice");
 }
 
 TEST(GgufWriter, RowNotMultipleOfBlock) {
-  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", GgmlType::Q4_0, {48, 2}); },
+  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", DType::Q4_0, {48, 2}); },
                       "not a multiple of the Q4_0 block size 32");
 }
 
 TEST(GgufWriter, BadShapes) {
-  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", GgmlType::F32, {}); }, "0 dimensions");
-  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", GgmlType::F32, {1, 1, 1, 1, 1}); }, "5 dimensions");
-  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", GgmlType::F32, {4, -1}); }, "negative dimension");
-  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", GgmlType(5), {4}); }, "unknown ggml type 5");
+  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", DType::F32, {}); }, "0 dimensions");
+  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", DType::F32, {1, 1, 1, 1, 1}); }, "5 dimensions");
+  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", DType::F32, {4, -1}); }, "negative dimension");
+  expect_writer_error([](GgufWriter& w) { w.add_tensor("a", DType::F8_E4M3, {4}); }, "type F8_E4M3 has no GGUF id");
 }
 
 TEST(GgufWriter, MetadataAfterHeader) {
@@ -88,14 +88,14 @@ TEST(GgufWriter, MetadataAfterHeader) {
   }, "after the header was written");
   expect_writer_error([](GgufWriter& w) {
     w.write_header();
-    w.add_tensor("late", GgmlType::F32, {1});
+    w.add_tensor("late", DType::F32, {1});
   }, "after the header was written");
 }
 
 TEST(GgufWriter, OutOfOrder) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
-    w.add_tensor("b", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
+    w.add_tensor("b", DType::F32, {4});
     auto z = zeros(16);
     w.write_tensor_data("b", z.data(), z.size());
   }, "out of order: the next declared is 'a'");
@@ -103,7 +103,7 @@ TEST(GgufWriter, OutOfOrder) {
 
 TEST(GgufWriter, UndeclaredTensor) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
     auto z = zeros(16);
     w.write_tensor_data("c", z.data(), z.size());
   }, "'c' was not declared");
@@ -111,7 +111,7 @@ TEST(GgufWriter, UndeclaredTensor) {
 
 TEST(GgufWriter, TooManyBytes) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::Q8_0, {32, 2});  // 68 bytes
+    w.add_tensor("a", DType::Q8_0, {32, 2});  // 68 bytes
     auto z = zeros(40);
     w.begin_tensor("a");
     w.append(z.data(), z.size());
@@ -121,7 +121,7 @@ TEST(GgufWriter, TooManyBytes) {
 
 TEST(GgufWriter, TooFewBytes) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::Q8_0, {32, 2});
+    w.add_tensor("a", DType::Q8_0, {32, 2});
     auto z = zeros(40);
     w.write_tensor_data("a", z.data(), z.size());
   }, "got 40 of its 68 bytes");
@@ -129,9 +129,9 @@ TEST(GgufWriter, TooFewBytes) {
 
 TEST(GgufWriter, MissingTensorAtFinish) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
-    w.add_tensor("b", GgmlType::F32, {4});
-    w.add_tensor("c", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
+    w.add_tensor("b", DType::F32, {4});
+    w.add_tensor("c", DType::F32, {4});
     auto z = zeros(16);
     w.write_tensor_data("a", z.data(), z.size());
     w.finish();
@@ -140,7 +140,7 @@ TEST(GgufWriter, MissingTensorAtFinish) {
 
 TEST(GgufWriter, FinishInsideTensor) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
     w.begin_tensor("a");
     w.finish();
   }, "finish() inside tensor 'a'");
@@ -148,7 +148,7 @@ TEST(GgufWriter, FinishInsideTensor) {
 
 TEST(GgufWriter, AppendOutsideTensor) {
   expect_writer_error([](GgufWriter& w) {
-    w.add_tensor("a", GgmlType::F32, {4});
+    w.add_tensor("a", DType::F32, {4});
     auto z = zeros(16);
     w.append(z.data(), z.size());
   }, "outside begin_tensor");
@@ -158,7 +158,7 @@ TEST(GgufWriter, AbandonedWriterLeavesNoFile) {
   test::TempDir dir;
   {
     GgufWriter w(dir.file("out.gguf"), 4096);
-    w.add_tensor("a", GgmlType::F32, {1024});
+    w.add_tensor("a", DType::F32, {1024});
     auto z = zeros(4096);
     w.begin_tensor("a");
     w.append(z.data(), 100);

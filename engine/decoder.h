@@ -1,9 +1,10 @@
 // A generation session over a model, whichever engine runs it: the latent caches of the main
 // model and of its MTP module, and the forward passes over them.
 //   - EngineKind::Fast (default): quantized integer kernels, absorbed MLA over a typed cache,
-//     chunked prefill with tokens grouped by expert (fast_session.h);
-//   - EngineKind::Reference: the float32 reference (session.h), which matches DeepSeek's own
-//     implementation and is what every other path is measured against.
+//     chunked prefill with tokens grouped by expert (engine/fast/);
+//   - EngineKind::Reference: the float32 reference (engine/reference/), which matches
+//     DeepSeek's own implementation and is what every other path is measured against.
+// This header names neither engine; make_decoder() picks one.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -11,17 +12,24 @@
 #include <string>
 #include <vector>
 
-#include "engine/ffn.h"
-#include "engine/kv_cache.h"
-#include "engine/mla_attention.h"
-#include "engine/model.h"
+#include "engine/model/model.h"
+#include "engine/model/moe_router.h"
 
 namespace dsinfer {
 
 enum class EngineKind { Fast, Reference };
-
 // "fast" | "reference" (also "ref"); throws Error otherwise.
 EngineKind parse_engine_kind(const std::string& s);
+
+// How the reference engine attends: decompressing the latents (naive) or in the absorbed form.
+enum class AttnMode { Naive, Absorb };
+
+// How the fast engine stores the latent cache: f32, bf16, or q8_0 (latent in Q8_0 blocks,
+// rope key kept f32).
+enum class KvType { F32, BF16, Q8_0 };
+// "f32" | "bf16" | "q8_0"; throws Error otherwise.
+KvType parse_kv_type(const std::string& s);
+const char* kv_type_name(KvType t) noexcept;
 
 struct SessionOptions {
   int64_t context = 0;  // positions the cache holds; 0: min(max_position_embeddings, 4096)
@@ -97,5 +105,11 @@ class Decoder {
 };
 
 std::unique_ptr<Decoder> make_decoder(const Model& m, const SessionOptions& o = {});
+
+// Default context: min(max_position_embeddings, 4096).
+int64_t default_context(const ModelConfig& c);
+// Throws unless every token is in the vocabulary and past + T fits `capacity`.
+void check_input_tokens(const Model& m, std::span<const int32_t> tokens, int64_t past, int64_t capacity,
+                        const char* what);
 
 }  // namespace dsinfer

@@ -23,4 +23,13 @@ inline void for_token_groups(int64_t n_tok, F&& f) {
   }
 }
 
+// The GEMM of a rows kernel K (K::run<NT>(W, rows, nb, X, Y, row0, row1) for NT tokens).
+template <class K, class Block>
+void gemm_by_token_groups(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
+                          int64_t row0, int64_t row1) noexcept {
+  for_token_groups(n_tok, [&](auto nt, int64_t t0) {
+    K::template run<decltype(nt)::value>(W, rows, nb, X + t0 * nb, Y + t0 * rows, row0, row1);
+  });
+}
+
 }  // namespace dsinfer::simd::detail

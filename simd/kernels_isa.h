@@ -6,6 +6,37 @@
 
 namespace dsinfer::simd::detail {
 
+// One row against one token through a GEMM kernel: every ISA's dot product.
+template <auto Gemm, class Block>
+float dot_by_gemm(const Block* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
+  float y = 0.0f;
+  Gemm(w, 1, nblocks, x, 1, &y, 0, 1);
+  return y;
+}
+
+// Sets a table's quantized kernels from its GEMMs and activation quantizer.
+template <auto Gemm8, auto Gemm4, auto QuantAct>
+void set_quant_kernels(Kernels& k) noexcept {
+  k.gemm_q8_0 = Gemm8;
+  k.gemm_q4_0 = Gemm4;
+  k.dot_q8_0_q8_0 = dot_by_gemm<Gemm8, BlockQ8_0>;
+  k.dot_q4_0_q8_0 = dot_by_gemm<Gemm4, BlockQ4_0>;
+  k.quantize_row_q8_0_act = QuantAct;
+}
+
+// Sets a table's float kernels from a type whose static functions bear the fields' names.
+template <class V>
+void set_vec_kernels(Kernels& k) noexcept {
+  k.dot = V::dot;
+  k.axpy = V::axpy;
+  k.dot_many = V::dot_many;
+  k.weighted_sum = V::weighted_sum;
+  k.exp_shift_sum = V::exp_shift_sum;
+  k.bf16_to_f32 = V::bf16_to_f32;
+  k.q8_0_to_f32 = V::q8_0_to_f32;
+  k.silu_mul = V::silu_mul;
+}
+
 void add_quant_scalar(Kernels& k) noexcept;
 void add_vec_scalar(Kernels& k) noexcept;
 #if defined(DSINFER_HAVE_X86_KERNELS)

@@ -31,11 +31,18 @@ float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// NT tokens against rows [row0, row1). NT is a compile-time constant so the NT accumulators
-// live in registers (a runtime count would keep them on the stack, a load and store per fma).
-template <class Block, int NT>
-void rows_kernel(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, float* Yc,
-                 int64_t row0, int64_t row1) noexcept {
+// NT tokens against rows [row0, row1), the NT accumulators in registers.
+template <class Block>
+struct Rows {
+  template <int NT>
+  static void run(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, float* Yc, int64_t row0,
+                  int64_t row1) noexcept;
+};
+
+template <class Block>
+template <int NT>
+void Rows<Block>::run(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, float* Yc, int64_t row0,
+                      int64_t row1) noexcept {
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t r = row0; r < row1; ++r) {
     const Block* w = W + r * nb;
@@ -58,21 +65,6 @@ void rows_kernel(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* Xc, 
 #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) Yc[t * rows + r] = hsum(acc[t]);
   }
-}
-
-template <class Block>
-void gemm(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,
-          int64_t row0, int64_t row1) noexcept {
-  for_token_groups(n_tok, [&](auto nt, int64_t t0) {
-    rows_kernel<Block, decltype(nt)::value>(W, rows, nb, X + t0 * nb, Y + t0 * rows, row0, row1);
-  });
-}
-
-template <class Block>
-float dot(const Block* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
-  float y = 0.0f;
-  gemm(w, 1, nblocks, x, 1, &y, 0, 1);
-  return y;
 }
 
 // Same float operations as quantize_row_q8_0, vectorised: amax (exact in any order), the scalar
@@ -119,11 +111,8 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
 }  // namespace
 
 void add_quant_avx2(Kernels& k) noexcept {
-  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
-  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
-  k.quantize_row_q8_0_act = quantize_act;
-  k.gemm_q8_0 = gemm<BlockQ8_0>;
-  k.gemm_q4_0 = gemm<BlockQ4_0>;
+  set_quant_kernels<gemm_by_token_groups<Rows<BlockQ8_0>, BlockQ8_0>, gemm_by_token_groups<Rows<BlockQ4_0>, BlockQ4_0>,
+                    quantize_act>(k);
 }
 
 }  // namespace dsinfer::simd::detail

@@ -302,16 +302,6 @@ void gemm_q4(const BlockQ4_0* W, int64_t rows, int64_t nb, const BlockQ8_0* X, i
   });
 }
 
-template <class Block>
-float dot(const Block* w, const BlockQ8_0* x, int64_t nblocks) noexcept {
-  float y = 0.0f;
-  if constexpr (std::is_same_v<Block, BlockQ4_0>)
-    gemm_q4(w, 1, nblocks, x, 1, &y, 0, 1);
-  else
-    gemm(w, 1, nblocks, x, 1, &y, 0, 1);
-  return y;
-}
-
 // As the AVX2 version (see there): quantize_row_q8_0's float operations, rounding halves away
 // from zero via truncation. One block is two 16-float vectors.
 void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
@@ -342,12 +332,6 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept {
 
 }  // namespace
 
-void add_quant_avx512(Kernels& k) noexcept {
-  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
-  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
-  k.quantize_row_q8_0_act = quantize_act;
-  k.gemm_q8_0 = gemm<BlockQ8_0>;
-  k.gemm_q4_0 = gemm_q4;
-}
+void add_quant_avx512(Kernels& k) noexcept { set_quant_kernels<gemm<BlockQ8_0>, gemm_q4, quantize_act>(k); }
 
 }  // namespace dsinfer::simd::detail

@@ -41,12 +41,6 @@ void quantize_act(const float* x, BlockQ8_0* y, int64_t n) noexcept { quantize_r
 
 }  // namespace
 
-void add_quant_scalar(Kernels& k) noexcept {
-  k.dot_q8_0_q8_0 = dot<BlockQ8_0>;
-  k.dot_q4_0_q8_0 = dot<BlockQ4_0>;
-  k.quantize_row_q8_0_act = quantize_act;
-  k.gemm_q8_0 = gemm<BlockQ8_0>;
-  k.gemm_q4_0 = gemm<BlockQ4_0>;
-}
+void add_quant_scalar(Kernels& k) noexcept { set_quant_kernels<gemm<BlockQ8_0>, gemm<BlockQ4_0>, quantize_act>(k); }
 
 }  // namespace dsinfer::simd::detail

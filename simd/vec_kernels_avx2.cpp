@@ -3,5 +3,5 @@
 #include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
-void add_vec_avx2(Kernels& k) noexcept { VecImpl<xsimd::fma3<xsimd::avx2>>::fill(k); }
+void add_vec_avx2(Kernels& k) noexcept { set_vec_kernels<VecImpl<xsimd::fma3<xsimd::avx2>>>(k); }
 }  // namespace dsinfer::simd::detail

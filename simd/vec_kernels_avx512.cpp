@@ -8,5 +8,5 @@
 #include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
-void add_vec_avx512(Kernels& k) noexcept { VecImpl<xsimd::avx512f>::fill(k); }
+void add_vec_avx512(Kernels& k) noexcept { set_vec_kernels<VecImpl<xsimd::avx512f>>(k); }
 }  // namespace dsinfer::simd::detail

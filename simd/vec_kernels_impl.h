@@ -8,6 +8,7 @@
 
 #include "simd/half.h"
 #include "simd/kernels.h"
+#include "simd/row_convert.h"
 
 namespace dsinfer::simd::detail {
 
@@ -132,31 +133,8 @@ struct VecImpl {
     for (; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   }
 
-  // Plain loops, vectorized by the compiler under this ISA's flags (integer widening and
-  // int8 -> float conversion need no reassociation). Members, so each ISA has its own symbol.
-  static void bf16_to_f32(const uint16_t* x, float* y, int64_t n) noexcept {
-    for (int64_t i = 0; i < n; ++i) {
-      const uint32_t u = uint32_t(x[i]) << 16;
-      std::memcpy(y + i, &u, 4);
-    }
-  }
-  static void q8_0_to_f32(const BlockQ8_0* x, float* y, int64_t n) noexcept {
-    for (int64_t b = 0; b < n / kBlockWeights; ++b) {
-      const float d = fp16_to_f32(x[b].d);
-      for (int j = 0; j < kBlockWeights; ++j) y[b * kBlockWeights + j] = d * float(x[b].qs[j]);
-    }
-  }
-
-  static void fill(Kernels& k) noexcept {
-    k.dot = dot;
-    k.axpy = axpy;
-    k.dot_many = dot_many;
-    k.weighted_sum = weighted_sum;
-    k.exp_shift_sum = exp_shift_sum;
-    k.bf16_to_f32 = bf16_to_f32;
-    k.q8_0_to_f32 = q8_0_to_f32;
-    k.silu_mul = silu_mul;
-  }
+  static constexpr auto bf16_to_f32 = bf16_row_to_f32;
+  static constexpr auto q8_0_to_f32 = q8_0_row_to_f32;
 };
 
 }  // namespace dsinfer::simd::detail

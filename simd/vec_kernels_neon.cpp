@@ -3,5 +3,5 @@
 #include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
-void add_vec_neon(Kernels& k) noexcept { VecImpl<xsimd::neon64>::fill(k); }
+void add_vec_neon(Kernels& k) noexcept { set_vec_kernels<VecImpl<xsimd::neon64>>(k); }
 }  // namespace dsinfer::simd::detail

@@ -1,65 +1,48 @@
 // The float kernels in plain C++: the reference the ISA versions are tested against, and the
 // fallback on any CPU.
 #include <cmath>
-
 #include <cstring>
 
 #include "simd/half.h"
 #include "simd/kernels_isa.h"
+#include "simd/row_convert.h"
 #include "simd/scalar_ops.h"
 
 namespace dsinfer::simd::detail {
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) noexcept { return dot_f32(a, b, n); }
-void axpy(float alpha, const float* x, float* y, int64_t n) noexcept { axpy_f32(alpha, x, y, n); }
-void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
-  for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
-}
-void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
-                  float* o) noexcept {
-  for (int64_t h = 0; h < nh; ++h)
+struct Scalar {
+  static float dot(const float* a, const float* b, int64_t n) noexcept { return dot_f32(a, b, n); }
+  static void axpy(float alpha, const float* x, float* y, int64_t n) noexcept { axpy_f32(alpha, x, y, n); }
+  static void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
+    for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
+  }
+  static void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
+                           float* o) noexcept {
+    for (int64_t h = 0; h < nh; ++h)
+      for (int64_t i = 0; i < n; ++i) {
+        float acc = o[h * n + i];
+        for (int64_t s = 0; s < ns; ++s) acc += p[h * ldp + s] * rows[s][i];
+        o[h * n + i] = acc;
+      }
+  }
+  static float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
+    float s = 0.0f;
     for (int64_t i = 0; i < n; ++i) {
-      float acc = o[h * n + i];
-      for (int64_t s = 0; s < ns; ++s) acc += p[h * ldp + s] * rows[s][i];
-      o[h * n + i] = acc;
+      x[i] = std::exp(x[i] - shift);
+      s += x[i];
     }
-}
-void bf16_to_f32(const uint16_t* x, float* y, int64_t n) noexcept {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = uint32_t(x[i]) << 16;
-    std::memcpy(y + i, &u, 4);
+    return s;
   }
-}
-void q8_0_to_f32(const BlockQ8_0* x, float* y, int64_t n) noexcept {
-  for (int64_t b = 0; b < n / kBlockWeights; ++b) {
-    const float d = fp16_to_f32(x[b].d);
-    for (int j = 0; j < kBlockWeights; ++j) y[b * kBlockWeights + j] = d * float(x[b].qs[j]);
+  static void silu_mul(float* g, const float* u, int64_t n) noexcept {
+    for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   }
-}
-float exp_shift_sum(float* x, int64_t n, float shift) noexcept {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - shift);
-    s += x[i];
-  }
-  return s;
-}
-void silu_mul(float* g, const float* u, int64_t n) noexcept {
-  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-}
+  static constexpr auto bf16_to_f32 = bf16_row_to_f32;
+  static constexpr auto q8_0_to_f32 = q8_0_row_to_f32;
+};
 
 }  // namespace
 
-void add_vec_scalar(Kernels& k) noexcept {
-  k.dot = dot;
-  k.axpy = axpy;
-  k.dot_many = dot_many;
-  k.weighted_sum = weighted_sum;
-  k.exp_shift_sum = exp_shift_sum;
-  k.bf16_to_f32 = bf16_to_f32;
-  k.q8_0_to_f32 = q8_0_to_f32;
-  k.silu_mul = silu_mul;
-}
+void add_vec_scalar(Kernels& k) noexcept { set_vec_kernels<Scalar>(k); }
 
 }  // namespace dsinfer::simd::detail

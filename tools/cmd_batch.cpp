@@ -13,10 +13,10 @@
 #include <unordered_map>
 
 #include "engine/decoder.h"
-#include "engine/generation.h"
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
-#include "engine/sampler.h"
+#include "engine/generation/generation.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
+#include "engine/generation/sampler.h"
 #include "engine/tokenizer/chat_format.h"
 #include "simd/error.h"
 #include "tools/batch/results_journal.h"

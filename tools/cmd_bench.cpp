@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "engine/decoder.h"
 #include "tools/engine_flags.h"
 #include "simd/error.h"

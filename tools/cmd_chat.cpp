@@ -16,9 +16,9 @@
 #include <sstream>
 
 #include "engine/decoder.h"
-#include "engine/generation.h"
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
+#include "engine/generation/generation.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "quant/atomic_file.h"
 #include "simd/error.h"

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "engine/expert_balance.h"
-#include "engine/gguf_metadata.h"
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
+#include "engine/model/expert_balance.h"
+#include "engine/model/gguf_metadata.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
 #include "simd/error.h"
 #include "quant/gguf_reader.h"
 #include "tools/commands.h"

@@ -5,7 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "engine/decoder.h"
 #include "quant/atomic_file.h"
 #include "simd/error.h"

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
 #include "engine/decoder.h"
 #include "simd/error.h"
 #include "tools/commands.h"

@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 #include "simd/error.h"
 #include "quant/safetensors.h"
 #include "tools/commands.h"

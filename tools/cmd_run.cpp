@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/decoder.h"
-#include "engine/generation.h"
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
+#include "engine/generation/generation.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "simd/error.h"
 #include "tools/commands.h"

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/model.h"
-#include "engine/model_config.h"
+#include "engine/model/model.h"
+#include "engine/model/model_config.h"
 #include "engine/tokenizer/tokenizer_json.h"
 #include "simd/error.h"
 #include "tools/commands.h"

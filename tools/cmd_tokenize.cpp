@@ -7,7 +7,7 @@
 #include <optional>
 #include <sstream>
 
-#include "engine/model_tokenizer.h"
+#include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "engine/tokenizer/tokenizer_json.h"
 #include "engine/tokenizer/utf8.h"

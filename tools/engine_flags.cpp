@@ -26,7 +26,6 @@ SessionOptions session_options(const EngineFlags& f) {
   so.chunk = f.chunk;
   if (f.threads < 0) fail("--threads", "must not be negative");
   omp_set_num_threads(f.threads > 0 ? f.threads : simd::physical_cores());
-  so.context = f.context;
   return so;
 }
 

@@ -13,7 +13,6 @@ struct EngineFlags {
   int threads = 0;  // 0: physical cores
   std::string kv = "q8_0";
   int64_t chunk = 512;
-  int64_t context = 0;
   std::string weights = "auto";
 };
 

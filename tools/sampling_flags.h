@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/sampler.h"
+#include "engine/generation/sampler.h"
 
 namespace dsinfer::cli {
 

@@ -33,7 +33,11 @@ fi
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=ON \
   -DDSINFER_FIXTURES="$fixtures" >/dev/null
-cmake --build "$build_dir" -j "$(nproc)"
+if [ "$job" = demo ]; then
+  cmake --build "$build_dir" -j "$(nproc)" --target dsinfer  # the demo needs the program only
+else
+  cmake --build "$build_dir" -j "$(nproc)"
+fi
 
 case "$job" in
   build) ;;
@@ -46,6 +50,19 @@ case "$job" in
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
+    # CMake's default generator (Unix Makefiles) too: configure, build the program and the
+    # NEON cross check (custom commands, the part generators differ on), run the check and a
+    # short generation.
+    make_dir="$build_dir-make"
+    cmake -S . -B "$make_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=ON \
+      -DDSINFER_FIXTURES="$fixtures" >/dev/null
+    cmake --build "$make_dir" -j "$(nproc)" --target dsinfer >/dev/null
+    if cmake --build "$make_dir" --target help | grep -q neon_kernels_check; then
+      cmake --build "$make_dir" -j "$(nproc)" --target neon_kernels_check >/dev/null
+      ctest --test-dir "$make_dir" --output-on-failure -R simd_neon_cross
+    fi
+    "$make_dir/dsinfer" run -p "And God said" -n 8 --temp 0 --quiet >/dev/null
+    echo "setup: the Unix Makefiles build works too" >&2
     ;;
   *)
     echo "usage: tools/setup.sh demo|test|build|train" >&2

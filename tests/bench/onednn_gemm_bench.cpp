@@ -26,6 +26,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "simd/blocks.h"
 #include "simd/kernels.h"
+#include "tests/simd/random_blocks.h"
 
 namespace {
 
@@ -38,10 +39,7 @@ int g_threads = 1;
 
 std::vector<float> random_floats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& f : v) f = dist(rng);
-  return v;
+  return dsinfer::test::random_floats(rng, n, 1.0f);
 }
 
 // Round to nearest even; the inputs here are finite, so no NaN case (which would stop the

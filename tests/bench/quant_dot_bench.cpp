@@ -11,6 +11,7 @@
 
 #include "simd/blocks.h"
 #include "simd/kernels.h"
+#include "tests/simd/random_blocks.h"
 
 namespace {
 
@@ -20,10 +21,7 @@ using dsinfer::simd::Kernels;
 
 std::vector<float> random_floats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& f : v) f = dist(rng);
-  return v;
+  return dsinfer::test::random_floats(rng, n, 1.0f);
 }
 
 template <class Block>

@@ -11,6 +11,7 @@
 #include "simd/blocks.h"
 #include "quant/dtype.h"
 #include "simd/kernels.h"
+#include "tests/simd/random_blocks.h"
 
 namespace {
 
@@ -29,29 +30,12 @@ std::vector<const Kernels*> available() {
   return out;
 }
 
-std::vector<float> random_floats(std::mt19937& rng, int64_t n, float scale) {
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& f : v) f = dist(rng);
-  return v;
-}
-
-std::vector<BlockQ8_0> q8(const std::vector<float>& x) {
-  std::vector<BlockQ8_0> b(x.size() / kBlockWeights);
-  dsinfer::quantize_row_q8_0(x.data(), b.data(), int64_t(x.size()));
-  return b;
-}
-std::vector<BlockQ4_0> q4(const std::vector<float>& x) {
-  std::vector<BlockQ4_0> b(x.size() / kBlockWeights);
-  dsinfer::quantize_row_q4_0(x.data(), b.data(), int64_t(x.size()));
-  return b;
-}
+using dsinfer::test::level;
+using dsinfer::test::q4;
+using dsinfer::test::q8;
+using dsinfer::test::random_floats;
 
 // sum over blocks of |integer dot * d_w * d_x|: the scale of the allowed rounding difference.
-int32_t level(const BlockQ8_0& b, int j) { return b.qs[j]; }
-int32_t level(const BlockQ4_0& b, int j) {
-  return j < 16 ? (b.qs[j] & 0x0F) - 8 : (b.qs[j - 16] >> 4) - 8;
-}
 template <class Block>
 double abs_terms(const Block* w, const BlockQ8_0* x, int64_t nb) {
   double s = 0;

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "quant/gguf_reader.h"
 #include "tests/test_support.h"
 

@@ -18,8 +18,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/reference/ref_decoder.h"
 #include "quant/gguf_reader.h"
 #include "quant/gguf_writer.h"
 #include "quant/npy.h"
@@ -34,7 +34,7 @@ std::vector<float> logits_of(const std::string& model, const std::vector<int32_t
   auto m = Model::open(model);
   SessionOptions o;
   o.context = int64_t(tokens.size());
-  Session s(*m, o);
+  RefDecoder s(*m, o);
   std::vector<float> l;
   s.forward(tokens, l);
   return l;
@@ -96,7 +96,7 @@ TEST(QuantizeMtp, MtpLogitsFromGgufMatchGolden) {
   const std::vector<int32_t> prompt = test::golden_ids("tiny-v3-fp8", "prompt_ids.npy");
   SessionOptions o;
   o.context = 64;
-  Session s(*m, o);
+  RefDecoder s(*m, o);
   std::vector<float> l, mtp;
   s.forward(prompt, l);
   s.mtp_forward(std::span(prompt).subspan(1), s.last_hidden().data(), mtp);

@@ -8,10 +8,10 @@
 #include <set>
 
 #include "engine/decoder.h"
-#include "engine/expert_balance.h"
-#include "engine/model.h"
-#include "engine/model_tokenizer.h"
-#include "engine/session.h"
+#include "engine/model/expert_balance.h"
+#include "engine/model/model.h"
+#include "engine/model/model_tokenizer.h"
+#include "engine/reference/ref_decoder.h"
 #include "quant/gguf_reader.h"
 #include "tests/test_support.h"
 
@@ -26,7 +26,7 @@ TEST(Synth, TinyPresetRunsFiniteAndSpreadsRouting) {
   ASSERT_TRUE(m->has_mtp());
   SessionOptions o;
   o.context = 64;
-  Session s(*m, o);
+  RefDecoder s(*m, o);
   std::vector<int32_t> toks;
   for (int i = 0; i < 48; ++i) toks.push_back((i * 37 + 5) % int32_t(m->config().vocab_size));
   ForwardTrace tr;

@@ -150,7 +150,7 @@ def theirs(a, test):
                "--seed", str(a.seed), "-t", str(a.threads), "--no-repack", "-c", "512", "-fa", "on", "-no-cnv",
                "--ignore-eos", "--no-warmup"] + a.llama_args
         out, err, wall, rss, cg = run_rusage(a, cmd)
-        m = re.search(r"eval time =\s*[\d.]+ ms /\s*(\d+) runs.*?([\d.]+) tokens per second", err.split("prompt eval")[-1])
+        m = re.search(r"(?<!prompt )eval time =\s*[\d.]+ ms /\s*(\d+) runs[^\n]*?([\d.]+) tokens per second", err)
         if not m:
             sys.exit(f"no eval figure in llama-completion's output:\n{err[-2000:]}")
         return (wall if test == "start" else float(m.group(2))), rss, cg

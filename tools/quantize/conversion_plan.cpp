@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/gguf_names.h"
+#include "engine/model/gguf_names.h"
 #include "simd/error.h"
 #include "simd/shape.h"
 

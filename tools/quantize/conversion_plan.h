@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 #include "quant/dtype.h"
 #include "quant/safetensors.h"
 #include "tools/quantize/recipe.h"

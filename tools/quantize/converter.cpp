@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "engine/gguf_metadata.h"
-#include "engine/hf_binding.h"
+#include "engine/model/gguf_metadata.h"
+#include "engine/model/hf_binding.h"
 #include "quant/block_quantize.h"
 #include "simd/error.h"
 #include "quant/gguf_writer.h"

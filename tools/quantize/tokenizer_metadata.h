@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 #include "quant/gguf_writer.h"
 
 namespace dsinfer::cli {

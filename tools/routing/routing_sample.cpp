@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/model_tokenizer.h"
+#include "engine/model/model_tokenizer.h"
 #include "simd/error.h"
 
 namespace dsinfer::cli {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/decoder.h"
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 namespace dsinfer::cli {
 

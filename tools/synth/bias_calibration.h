@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/expert_balance.h"
-#include "engine/model.h"
+#include "engine/model/expert_balance.h"
+#include "engine/model/model.h"
 
 namespace dsinfer::cli {
 

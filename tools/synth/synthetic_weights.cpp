@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/gguf_metadata.h"
+#include "engine/model/gguf_metadata.h"
 #include "simd/blocks.h"
 #include "quant/dtype.h"
 #include "quant/gguf_writer.h"

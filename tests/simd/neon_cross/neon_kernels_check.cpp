@@ -38,6 +38,7 @@
 #include "simd/blocks.h"
 #include "simd/half.h"
 #include "simd/kernels_isa.h"
+#include "tests/simd/random_blocks.h"
 
 // simd/vec_kernels_neon.cpp instantiates VecImpl<xsimd::neon64>: the cross compiler must find
 // xsimd (the -isystem link, see CMakeLists.txt) and xsimd must see an aarch64 NEON target.
@@ -133,26 +134,11 @@ const Kernels& neon() {
   return k;
 }
 
-std::vector<float> random_floats(std::mt19937& rng, int64_t n, float scale) {
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& f : v) f = dist(rng);
-  return v;
-}
+using dsinfer::test::level;
+using dsinfer::test::q4;
+using dsinfer::test::q8;
+using dsinfer::test::random_floats;
 
-std::vector<BlockQ8_0> q8(const std::vector<float>& x) {
-  std::vector<BlockQ8_0> b(x.size() / kBlockWeights);
-  dsinfer::quantize_row_q8_0(x.data(), b.data(), int64_t(x.size()));
-  return b;
-}
-std::vector<BlockQ4_0> q4(const std::vector<float>& x) {
-  std::vector<BlockQ4_0> b(x.size() / kBlockWeights);
-  dsinfer::quantize_row_q4_0(x.data(), b.data(), int64_t(x.size()));
-  return b;
-}
-
-int32_t level(const BlockQ8_0& b, int j) { return b.qs[j]; }
-int32_t level(const BlockQ4_0& b, int j) { return j < 16 ? (b.qs[j] & 0x0F) - 8 : (b.qs[j - 16] >> 4) - 8; }
 
 // The allowed difference from the scalar result. The SIMD kernels do not sum a block's 32
 // products into one integer: each of NEON's 4 lanes holds a partial sum of 8, scaled and

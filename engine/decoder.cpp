@@ -1,0 +1,68 @@
+#include "engine/decoder.h"
+
+#include <algorithm>
+#include <string>
+
+#include "engine/fast/fast_decoder.h"
+#include "engine/reference/ref_decoder.h"
+#include "simd/error.h"
+
+namespace dsinfer {
+
+int64_t default_context(const ModelConfig& c) { return std::min<int64_t>(c.max_position_embeddings, 4096); }
+
+void check_input_tokens(const Model& m, std::span<const int32_t> tokens, int64_t past, int64_t capacity,
+                        const char* what) {
+  const int64_t V = m.config().vocab_size;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      fail(m.path(), std::string(what) + ": token id " + std::to_string(tokens[i]) + " at position " +
+                         std::to_string(i) + " is outside the vocabulary (0.." + std::to_string(V - 1) + ")");
+  if (past + int64_t(tokens.size()) > capacity)
+    fail(m.path(), std::string(what) + ": " + std::to_string(past + int64_t(tokens.size())) +
+                       " positions exceed the context of " + std::to_string(capacity));
+}
+
+KvType parse_kv_type(const std::string& s) {
+  if (s == "f32") return KvType::F32;
+  if (s == "bf16") return KvType::BF16;
+  if (s == "q8_0") return KvType::Q8_0;
+  fail("--kv-type", "unknown cache type '" + s + "' (expected f32, bf16 or q8_0)");
+}
+
+const char* kv_type_name(KvType t) noexcept {
+  switch (t) {
+    case KvType::F32: return "f32";
+    case KvType::BF16: return "bf16";
+    case KvType::Q8_0: return "q8_0";
+  }
+  return "?";
+}
+
+void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&) {
+  fail("--engine", "several sequences at once need the fast engine");
+}
+void Decoder::set_router_bias_hook(RouterBiasHook*) {
+  fail("--engine", "a router bias hook needs the fast engine");
+}
+int64_t Decoder::seq_past(int32_t s) const {
+  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  return n_past();
+}
+void Decoder::seq_truncate(int32_t s, int64_t n) {
+  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  truncate(n, mtp_past());
+}
+
+EngineKind parse_engine_kind(const std::string& s) {
+  if (s == "fast") return EngineKind::Fast;
+  if (s == "reference" || s == "ref") return EngineKind::Reference;
+  fail("--engine", "unknown engine '" + s + "' (expected fast or reference)");
+}
+
+std::unique_ptr<Decoder> make_decoder(const Model& m, const SessionOptions& o) {
+  if (o.engine == EngineKind::Reference) return std::make_unique<RefDecoder>(m, o);
+  return std::make_unique<FastDecoder>(m, o);
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,219 @@
+#include "engine/fast/fast_decoder.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+
+#include "engine/fast/row_ops.h"
+#include "simd/error.h"
+
+namespace dsinfer {
+
+FastDecoder::FastDecoder(const Model& m, SessionOptions o)
+    : model_(m), rope_(m.config()), threads_(std::max(1, omp_get_max_threads())) {
+  const ModelConfig& c = m.config();
+  if (c.hidden_size % kBlockWeights != 0 || c.kv_lora_rank % kBlockWeights != 0)
+    fail(m.path(), "the fast engine needs hidden_size and kv_lora_rank to be multiples of 32; use --engine reference");
+  if (o.chunk < 1) fail("--chunk", "must be at least 1");
+  if (o.sequences < 1) fail("sequences", "must be at least 1");
+  const int64_t ctx = o.context > 0 ? o.context : default_context(c);
+  // A chunk holds at most every sequence's whole context.
+  chunk_ = std::min(o.chunk, ctx * o.sequences);
+  for (int64_t i = 0; i < o.sequences; ++i)
+    caches_.emplace_back(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  past_.assign(size_t(o.sequences), 0);
+  seen_.assign(size_t(o.sequences), 0);
+  if (m.has_mtp()) mtp_cache_ = TypedLatentCache(1, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  const int64_t D = c.hidden_size, T = chunk_;
+  x_.resize(size_t(T * D));
+  h_.resize(size_t(T * D));
+  y_.resize(size_t(T * D));
+  hq_.resize(size_t(T * D / kBlockWeights));
+  if (m.has_mtp()) {
+    cat_.resize(size_t(T * 2 * D));
+    catq_.resize(size_t(T * 2 * D / kBlockWeights));
+    e_.resize(size_t(D));
+  }
+  jobs_.reserve(1);
+  slot_cache_.resize(size_t(T));
+  slot_pos_.resize(size_t(T));
+  mla_.reserve(c, T, ctx, threads_);
+  ffn_.reserve(c, m.weights(), T, threads_);
+}
+
+void FastDecoder::truncate(int64_t n, int64_t mtp_n) {
+  past_[0] = std::clamp<int64_t>(n, 0, past_[0]);
+  mtp_past_ = std::clamp<int64_t>(mtp_n, 0, mtp_past_);
+}
+
+size_t FastDecoder::cache_bytes() const {
+  size_t b = mtp_cache_.bytes();
+  for (const TypedLatentCache& k : caches_) b += k.bytes();
+  return b;
+}
+
+int64_t FastDecoder::seq_past(int32_t s) const {
+  if (s < 0 || s >= int32_t(past_.size())) fail("sequence", std::to_string(s) + " is not a sequence of this session");
+  return past_[size_t(s)];
+}
+
+void FastDecoder::seq_truncate(int32_t s, int64_t n) {
+  seq_past(s);
+  past_[size_t(s)] = std::clamp<int64_t>(n, 0, past_[size_t(s)]);
+}
+
+void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t n, RouterRecord* rec) {
+  const ModelConfig& c = model_.config();
+  const int64_t D = c.hidden_size;
+  float *x = x_.data(), *h = h_.data(), *y = y_.data();
+  rmsnorm_rows(x, w.attn_norm.data(), n, D, c.rms_norm_eps, h);
+  const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
+  mla_absorbed(c, w.attn, rope_, slots, cache_layer, q8_acts(h, n, D, hq_.data()), y, mla_);
+  for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+  rmsnorm_rows(x, w.ffn_norm.data(), n, D, c.rms_norm_eps, h);
+  const Acts a = q8_acts(h, n, D, hq_.data());
+  if (w.is_moe)
+    moe_fast(c, w.moe, a, y, ffn_, rec, RouteBias{bias_hook_, index});
+  else
+    ffn_fast(w.dense, a, y, ffn_);
+  for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+}
+
+void FastDecoder::head(const Matrix& w, const float* h, int64_t n, float* logits) {
+  const int64_t D = model_.config().hidden_size;
+  jobs_.assign(1, LinearJob{&w, q8_acts(h, n, D, hq_.data()), logits});
+  run_linear(jobs_);
+}
+
+template <class Place, class Done>
+void FastDecoder::run_chunks(std::span<const int32_t> tokens, ForwardTrace* trace, Place place, Done done) {
+  const ModelConfig& c = model_.config();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = int64_t(tokens.size()), D = c.hidden_size;
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    for (int64_t t = 0; t < n; ++t) {
+      dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
+      place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
+    }
+    size_t moe_i = 0;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      const LayerWeights& lw = w.layers[size_t(l)];
+      RouterRecord* rec = trace && lw.is_moe ? &trace->router[moe_i++] : nullptr;
+      layer(lw, l, l, n, rec);
+    }
+    done(c0, n);
+  }
+}
+
+void FastDecoder::forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace,
+                          bool last_only) {
+  check_input_tokens(model_, tokens, past_[0], caches_[0].capacity(), "input");
+  if (trace && trace->want_layers) fail("--engine", "per-layer outputs are reported by the reference engine only");
+  const ModelConfig& c = model_.config();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = int64_t(tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  hidden_.resize(size_t(T * D));
+  logits.resize(size_t((last_only ? std::min<int64_t>(T, 1) : T) * V));
+  if (trace) {
+    trace->router.clear();
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+      if (w.layers[size_t(l)].is_moe) trace->router.push_back({l, {}, {}});
+    trace->hidden_prenorm.resize(size_t(T * D));
+  }
+  const int64_t past = past_[0];
+  run_chunks(
+      tokens, trace,
+      [&](int64_t i, TypedLatentCache*& cache, int64_t& pos) {
+        cache = &caches_[0];
+        pos = past + i;
+      },
+      [&](int64_t c0, int64_t n) {
+        if (trace) std::copy(x_.begin(), x_.begin() + n * D, trace->hidden_prenorm.begin() + c0 * D);
+        float* hid = hidden_.data() + c0 * D;
+        rmsnorm_rows(x_.data(), w.final_norm.data(), n, D, c.rms_norm_eps, hid);
+        if (!last_only) head(w.lm_head, hid, n, logits.data() + c0 * V);
+        past_[0] += n;
+      });
+  if (last_only && T > 0) head(w.lm_head, hidden_.data() + (T - 1) * D, 1, logits.data());
+}
+
+void FastDecoder::forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
+                                std::vector<float>& logits) {
+  if (seq.size() != tokens.size()) fail("forward_multi", "one sequence id per token");
+  const ModelConfig& c = model_.config();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = int64_t(tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  // Validate everything before any cache changes.
+  std::copy(past_.begin(), past_.end(), seen_.begin());
+  for (int64_t i = 0; i < T; ++i) {
+    const int32_t s = seq[size_t(i)];
+    if (s < 0 || s >= int32_t(caches_.size())) fail("forward_multi", "sequence " + std::to_string(s) + " out of range");
+    check_input_tokens(model_, tokens.subspan(size_t(i), 1), seen_[size_t(s)], caches_[size_t(s)].capacity(),
+                       "input");
+    ++seen_[size_t(s)];
+  }
+  // Which entries are their sequence's last in this call (they get logits).
+  is_last_.assign(size_t(T), 0);
+  std::fill(seen_.begin(), seen_.end(), 0);
+  int64_t k = 0;
+  for (int64_t i = T - 1; i >= 0; --i)
+    if (!seen_[size_t(seq[size_t(i)])]) {
+      seen_[size_t(seq[size_t(i)])] = 1;
+      is_last_[size_t(i)] = 1;
+      ++k;
+    }
+  logits.resize(size_t(k * V));
+  int64_t row = 0;
+  run_chunks(
+      tokens, nullptr,
+      [&](int64_t i, TypedLatentCache*& cache, int64_t& pos) {
+        const auto s = size_t(seq[size_t(i)]);
+        cache = &caches_[s];
+        pos = past_[s]++;
+      },
+      [&](int64_t c0, int64_t n) {
+        int64_t m = 0;  // the rows that get logits, moved to the front
+        for (int64_t t = 0; t < n; ++t)
+          if (is_last_[size_t(c0 + t)]) {
+            if (m != t) std::copy(x_.begin() + t * D, x_.begin() + (t + 1) * D, x_.begin() + m * D);
+            ++m;
+          }
+        if (m == 0) return;
+        rmsnorm_rows(x_.data(), w.final_norm.data(), m, D, c.rms_norm_eps, h_.data());
+        head(w.lm_head, h_.data(), m, logits.data() + row * V);
+        row += m;
+      });
+}
+
+void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
+                              RouterRecord* rec) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_input_tokens(model_, next_tokens, mtp_past_, mtp_cache_.capacity(), "MTP input");
+  const ModelConfig& c = model_.config();
+  const MtpWeights& m = *model_.weights().mtp;
+  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  if (rec) rec->layer = c.num_hidden_layers;
+  logits.resize(size_t(T * V));
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    for (int64_t t = 0; t < n; ++t) {
+      slot_cache_[size_t(t)] = &mtp_cache_;
+      slot_pos_[size_t(t)] = mtp_past_ + t;
+      float* row = cat_.data() + t * 2 * D;
+      dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
+      // Embedding half first: the released weights follow that order (see fixtures README).
+      rmsnorm_rows(e_.data(), m.enorm.data(), 1, D, c.rms_norm_eps, row);
+      rmsnorm_rows(hidden + (c0 + t) * D, m.hnorm.data(), 1, D, c.rms_norm_eps, row + D);
+    }
+    jobs_.assign(1, LinearJob{&m.eh_proj, q8_acts(cat_.data(), n, 2 * D, catq_.data()), x_.data()});
+    run_linear(jobs_);
+    layer(m.layer, c.num_hidden_layers, 0, n, rec);
+    rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
+    head(m.head, h_.data(), n, logits.data() + c0 * V);
+    mtp_past_ += n;
+  }
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,183 @@
+#include "engine/fast/grouped_ffn.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/decoder.h"
+#include "engine/model/moe_router.h"
+#include "engine/fast/row_ops.h"
+#include "simd/kernels.h"
+
+namespace dsinfer {
+
+namespace {
+
+constexpr int64_t kParallelElems = 1 << 16;
+
+int64_t blocks(int64_t n) { return n / kBlockWeights; }
+
+// Every task's SwiGLU over its slots; out[slot_tok[i]] += slot_w[i] * FFN(x[slot_tok[i]]).
+void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s) {
+  int64_t slots = 0;
+  bool need_q = false, need_f = false;
+  for (const auto& t : s.tasks) {
+    slots = std::max(slots, t.slot0 + t.n);
+    (uses_q8_acts(t.w->gate) ? need_q : need_f) = true;
+  }
+  const int64_t nb = blocks(D);
+  for (int64_t i = 0; i < slots; ++i) {
+    const int64_t tok = s.slot_tok[size_t(i)];
+    if (need_q) std::memcpy(s.xq.data() + i * nb, x.q + tok * nb, size_t(nb) * sizeof(BlockQ8_0));
+    if (need_f) std::memcpy(s.xf.data() + i * D, x.f + tok * D, size_t(D) * 4);
+  }
+
+  s.jobs.clear();
+  for (const auto& t : s.tasks) {
+    const Acts a{need_f ? s.xf.data() + t.slot0 * D : nullptr, need_q ? s.xq.data() + t.slot0 * nb : nullptr, t.n};
+    s.jobs.push_back({&t.w->gate, a, s.g.data() + t.goff});
+    s.jobs.push_back({&t.w->up, a, s.u.data() + t.goff});
+  }
+  run_linear(s.jobs);
+
+  const auto& vk = simd::kernels();
+  for (const auto& t : s.tasks) {
+    const int64_t I = t.w->gate.rows;
+    float* g = s.g.data() + t.goff;
+    const float* u = s.u.data() + t.goff;
+    const bool q8 = uses_q8_acts(t.w->down);
+#pragma omp parallel for schedule(static) num_threads(s.threads) if (t.n * I >= kParallelElems)
+    for (int64_t i = 0; i < t.n; ++i) {
+      vk.silu_mul(g + i * I, u + i * I, I);
+      if (q8) quantize_rows(g + i * I, 1, I, s.gq.data() + t.gqoff + i * blocks(I));
+    }
+  }
+
+  std::fill(out, out + T * D, 0.0f);
+  int64_t work = 0;
+  for (const auto& t : s.tasks) work += t.n * t.w->down.rows * t.w->down.cols;
+  const int nt = work < (1 << 15) ? 1 : s.threads;
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t parts = omp_get_num_threads(), me = omp_get_thread_num();
+    const int64_t d0 = share_begin(D, parts, me), d1 = share_begin(D, parts, me + 1), nd = d1 - d0;
+    float* yt = s.ytmp.data() + T * d0;  // this thread's [tokens][nd] (T * D floats in all)
+    if (nd > 0)
+      for (const auto& t : s.tasks) {
+        const Matrix down = t.w->down.row_slice(d0, nd);
+        const LinearJob j{&down, Acts{s.g.data() + t.goff, uses_q8_acts(down) ? s.gq.data() + t.gqoff : nullptr, t.n}, yt};
+        linear_rows(j, 0, nd);
+        for (int64_t i = 0; i < t.n; ++i) {
+          const int64_t slot = t.slot0 + i;
+          vk.axpy(s.slot_w[size_t(slot)], yt + i * nd, out + s.slot_tok[size_t(slot)] * D + d0, nd);
+        }
+      }
+  }
+}
+
+void add_task(FfnScratch& s, const FfnWeights* w, int64_t slot0, int64_t n) {
+  int64_t goff = 0, gqoff = 0;
+  if (!s.tasks.empty()) {
+    const auto& p = s.tasks.back();
+    goff = p.goff + p.n * p.w->gate.rows;
+    gqoff = p.gqoff + p.n * blocks(p.w->gate.rows);
+  }
+  s.tasks.push_back({w, slot0, n, goff, gqoff});
+}
+
+}  // namespace
+
+void FfnScratch::reserve(const ModelConfig& c, const ModelWeights& w, int64_t T, int nthreads) {
+  threads = std::max(1, nthreads);
+  const int64_t D = c.hidden_size, E = std::max<int64_t>(1, c.n_routed_experts), K = c.num_experts_per_tok;
+  int64_t slots = T, gsize = 0;
+  bool any_float = false;
+  auto see = [&](const LayerWeights& l) {
+    if (!l.is_moe) {
+      gsize = std::max(gsize, T * l.dense.gate.rows);
+      any_float |= !uses_q8_acts(l.dense.gate);
+      return;
+    }
+    const int64_t I = l.moe.experts.empty() ? 0 : l.moe.experts[0].gate.rows;
+    const int64_t Is = l.moe.shared.empty() ? 0 : l.moe.shared.gate.rows;
+    slots = std::max(slots, T * K + (Is > 0 ? T : 0));
+    gsize = std::max(gsize, T * K * I + T * Is);
+    for (const auto& e : l.moe.experts) any_float |= !uses_q8_acts(e.gate);
+    if (Is > 0) any_float |= !uses_q8_acts(l.moe.shared.gate);
+  };
+  for (const auto& l : w.layers) see(l);
+  if (w.mtp) see(w.mtp->layer);
+  logits.resize(size_t(T * E));
+  route_tmp.resize(size_t(2 * E));
+  ids.resize(size_t(T * K));
+  wts.resize(size_t(T * K));
+  count.resize(size_t(E));
+  slot_tok.resize(size_t(slots));
+  slot_w.resize(size_t(slots));
+  xq.resize(size_t(slots * blocks(D)));
+  xf.resize(any_float ? size_t(slots * D) : 0);
+  g.resize(size_t(gsize));
+  u.resize(size_t(gsize));
+  gq.resize(size_t(gsize / kBlockWeights + 1));
+  ytmp.resize(size_t(T * D));
+  jobs.reserve(size_t(2 * (E + 1)));
+  tasks.reserve(size_t(E + 1));
+}
+
+void ffn_fast(const FfnWeights& w, const Acts& x, float* out, FfnScratch& s) {
+  const int64_t T = x.T, D = w.down.rows;
+  s.tasks.clear();
+  for (int64_t t = 0; t < T; ++t) {
+    s.slot_tok[size_t(t)] = int32_t(t);
+    s.slot_w[size_t(t)] = 1.0f;
+  }
+  add_task(s, &w, 0, T);
+  run_tasks(x, D, T, out, s);
+}
+
+void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* out, FfnScratch& s,
+              RouterRecord* rec, RouteBias rb) {
+  const int64_t T = x.T, D = c.hidden_size, E = c.n_routed_experts, K = c.num_experts_per_tok;
+  // The router is kept in float32 (as the checkpoint ships it): routing is sensitive to it.
+  s.jobs.assign(1, LinearJob{&w.router, x, s.logits.data()});
+  run_linear(s.jobs);
+  const float* bias = w.bias.empty() ? nullptr : w.bias.data();
+  if (rb.hook) bias = rb.hook->bias(rb.layer, s.logits.data(), T, bias);
+  for (int64_t t = 0; t < T; ++t)
+    route_token(c, s.logits.data() + t * E, bias, s.ids.data() + t * K,
+                s.wts.data() + t * K, s.route_tmp.data());
+  if (rec) {
+    rec->ids.insert(rec->ids.end(), s.ids.begin(), s.ids.begin() + T * K);
+    rec->weights.insert(rec->weights.end(), s.wts.begin(), s.wts.begin() + T * K);
+  }
+
+  // Slots grouped by expert (ascending id), tokens ascending within an expert.
+  std::fill(s.count.begin(), s.count.end(), 0);
+  for (int64_t i = 0; i < T * K; ++i) ++s.count[size_t(s.ids[size_t(i)])];
+  s.tasks.clear();
+  int64_t slot = 0;
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t n = s.count[size_t(e)];
+    if (n == 0) continue;
+    int64_t j = slot;
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t k = 0; k < K; ++k)
+        if (s.ids[size_t(t * K + k)] == e) {
+          s.slot_tok[size_t(j)] = int32_t(t);
+          s.slot_w[size_t(j++)] = s.wts[size_t(t * K + k)];
+        }
+    add_task(s, &w.experts[size_t(e)], slot, n);
+    slot += n;
+  }
+  if (!w.shared.empty()) {
+    for (int64_t t = 0; t < T; ++t) {
+      s.slot_tok[size_t(slot + t)] = int32_t(t);
+      s.slot_w[size_t(slot + t)] = 1.0f;
+    }
+    add_task(s, &w.shared, slot, T);
+  }
+  run_tasks(x, D, T, out, s);
+}
+
+}  // namespace dsinfer

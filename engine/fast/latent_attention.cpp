@@ -1,0 +1,135 @@
+#include "engine/fast/latent_attention.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "simd/kernels.h"
+
+namespace dsinfer {
+
+namespace {
+
+// At most this many query tokens spread their chunks over threads (and keep per-chunk
+// partials); more tokens give one token to a thread at a time.
+constexpr int64_t kFewTokens = 4;
+
+int64_t chunks_for(int64_t n) { return (n + kAttnChunk - 1) / kAttnChunk; }
+
+}  // namespace
+
+void LatentAttention::reserve(int64_t heads, int64_t latent, int64_t rope, int64_t max_T, int64_t context,
+                              int threads) {
+  H_ = heads, r_ = latent, dr_ = rope, threads_ = std::max(1, threads);
+  const int64_t state = H_ * r_ + 2 * H_;
+  const int64_t space = H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * H_ + 2 * state;
+  part_.resize(size_t(std::min(max_T, kFewTokens) * chunks_for(context) * state));
+  space_.resize(size_t(threads_ * space));
+  rows_.resize(size_t(threads_ * kAttnChunk));
+}
+
+LatentAttention::Space LatentAttention::space(int thread) {
+  const int64_t state = H_ * r_ + 2 * H_;
+  const int64_t size = H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * H_ + 2 * state;
+  float* p = space_.data() + thread * size;
+  Space s;
+  s.scores = p, p += H_ * kAttnChunk;
+  s.rows_f = p, p += kAttnChunk * (r_ + dr_);
+  s.dot_lat = p, p += H_;
+  s.dot_rope = p, p += H_;
+  s.run = {p, p + H_ * r_, p + H_ * r_ + H_}, p += state;
+  s.chunk = {p, p + H_ * r_, p + H_ * r_ + H_};
+  s.rows = rows_.data() + thread * kAttnChunk;
+  return s;
+}
+
+LatentAttention::State LatentAttention::partial(int64_t t, int64_t ch, int64_t chunks) {
+  float* p = part_.data() + (t * chunks + ch) * (H_ * r_ + 2 * H_);
+  return {p, p + H_ * r_, p + H_ * r_ + H_};
+}
+
+// Positions [sa, sb) for query token t into `out` (unnormalised).
+void LatentAttention::attend_chunk(const LatentQueries& q, const TokenSlots& slots, int64_t layer, int64_t t,
+                                   int64_t sa, int64_t sb, Space& sp, const State& out) const {
+  const auto& k = simd::kernels();
+  const int64_t n = sb - sa;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = slots.cache[t]->load(layer, sa + i, sp.rows_f + i * (r_ + dr_));
+    sp.rows[i] = row;
+    k.dot_many(q.lat + t * r_, q.T * r_, H_, row, r_, sp.dot_lat);
+    k.dot_many(q.rope + t * H_ * q.rope_stride, q.rope_stride, H_, row + r_, dr_, sp.dot_rope);
+    for (int64_t h = 0; h < H_; ++h) sp.scores[h * kAttnChunk + i] = q.scale * (sp.dot_lat[h] + sp.dot_rope[h]);
+  }
+  for (int64_t h = 0; h < H_; ++h) {
+    float* sc = sp.scores + h * kAttnChunk;
+    out.m[h] = *std::max_element(sc, sc + n);
+    out.l[h] = k.exp_shift_sum(sc, n, out.m[h]);
+  }
+  std::fill(out.o, out.o + H_ * r_, 0.0f);
+  k.weighted_sum(sp.scores, kAttnChunk, H_, sp.rows, n, r_, out.o);
+}
+
+void LatentAttention::merge(bool first, const State& into, const State& from) const {
+  if (first) {
+    std::copy(from.o, from.o + H_ * r_, into.o);
+    std::copy(from.m, from.m + H_, into.m);
+    std::copy(from.l, from.l + H_, into.l);
+    return;
+  }
+  for (int64_t h = 0; h < H_; ++h) {
+    const float nm = std::max(into.m[h], from.m[h]);
+    const float a = std::exp(into.m[h] - nm), b = std::exp(from.m[h] - nm);
+    into.l[h] = into.l[h] * a + from.l[h] * b;
+    into.m[h] = nm;
+    float* o = into.o + h * r_;
+    const float* f = from.o + h * r_;
+    for (int64_t i = 0; i < r_; ++i) o[i] = o[i] * a + f[i] * b;
+  }
+}
+
+void LatentAttention::finish(const LatentQueries& q, int64_t t, const State& s, float* out) const {
+  for (int64_t h = 0; h < H_; ++h) {
+    const float inv = 1.0f / s.l[h];
+    float* dst = out + (h * q.T + t) * r_;
+    for (int64_t i = 0; i < r_; ++i) dst[i] = s.o[h * r_ + i] * inv;
+  }
+}
+
+void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64_t layer, float* out) {
+  const int64_t T = q.T;
+  int64_t longest = 0;
+  for (int64_t t = 0; t < T; ++t) longest = std::max(longest, slots.pos[t] + 1);
+  if (T <= kFewTokens) {
+    // Every (token, chunk) is an item; the partials merge afterwards in chunk order.
+    const int64_t chunks = chunks_for(longest), items = T * chunks;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (longest > kAttnChunk)
+    for (int64_t it = 0; it < items; ++it) {
+      const int64_t t = it / chunks, ch = it % chunks, sa = ch * kAttnChunk, n = slots.pos[t] + 1;
+      if (sa >= n) continue;
+      Space sp = space(omp_get_thread_num());
+      attend_chunk(q, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, partial(t, ch, chunks));
+    }
+#pragma omp parallel for schedule(static) num_threads(threads_) if (T * H_ * r_ * chunks > (1 << 15))
+    for (int64_t t = 0; t < T; ++t) {
+      const Space sp = space(omp_get_thread_num());
+      const int64_t nc = chunks_for(slots.pos[t] + 1);
+      for (int64_t ch = 0; ch < nc; ++ch) merge(ch == 0, sp.run, partial(t, ch, chunks));
+      finish(q, t, sp.run, out);
+    }
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+  for (int64_t t = 0; t < T; ++t) {
+    Space sp = space(omp_get_thread_num());
+    const int64_t n = slots.pos[t] + 1, nc = chunks_for(n);
+    for (int64_t ch = 0; ch < nc; ++ch) {
+      const int64_t sa = ch * kAttnChunk;
+      attend_chunk(q, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, sp.chunk);
+      merge(ch == 0, sp.run, sp.chunk);
+    }
+    finish(q, t, sp.run, out);
+  }
+}
+
+}  // namespace dsinfer

@@ -1,6 +1,7 @@
 #include "engine/tokenizer/gguf_vocab.h"
 
 #include "engine/tokenizer/pre_tokenizer.h"
+#include "quant/gguf_reader.h"
 #include "simd/error.h"
 
 namespace dsinfer {
@@ -118,11 +119,11 @@ std::optional<std::string> gguf_pre_tokenizer_name(const std::vector<PreTokenize
 
 TokenizerSpec spec_from_gguf(const GgufVocab& v, const std::string& where) {
   if (v.model != "gpt2")
-    fail(where, "tokenizer.ggml.model '" + v.model + "' is not supported (only 'gpt2', byte-level BPE)");
+    fail(where, "tokenizer.ggml.model " + gguf_quote(v.model) + " is not supported (only 'gpt2', byte-level BPE)");
   auto pre = gguf_pre_tokenizer(v.pre);
   if (!pre)
-    fail(where, "tokenizer.ggml.pre '" + v.pre +
-                    "' is not a known pre-tokenizer (known: deepseek-v3, deepseek-llm, deepseek-coder)");
+    fail(where, "tokenizer.ggml.pre " + gguf_quote(v.pre) +
+                    " is not a known pre-tokenizer (known: deepseek-v3, deepseek-llm, deepseek-coder)");
   if (v.tokens.empty()) fail(where, "tokenizer.ggml.tokens is missing or empty");
   if (!v.token_types.empty() && v.token_types.size() != v.tokens.size())
     fail(where, "tokenizer.ggml.token_type has " + std::to_string(v.token_types.size()) + " entries for " +
@@ -143,7 +144,7 @@ TokenizerSpec spec_from_gguf(const GgufVocab& v, const std::string& where) {
     // A space splits the pair; it cannot be the first character, which belongs to the left token.
     const size_t sp = m.find(' ', 1);
     if (sp == std::string::npos || sp + 1 >= m.size())
-      fail(where, "tokenizer.ggml.merges entry " + std::to_string(r) + " ('" + m + "') is not two tokens");
+      fail(where, "tokenizer.ggml.merges entry " + std::to_string(r) + " (" + gguf_quote(m) + ") is not two tokens");
     spec.merges.emplace_back(m.substr(0, sp), m.substr(sp + 1));
   }
   // GGUF keeps the byte-level mapping implicit in the model type; the steps are the splits.

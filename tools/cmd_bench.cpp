@@ -75,14 +75,18 @@ Stat stat(const std::vector<double>& v) {
 
 void run_bench(const BenchOptions& o) {
   if (o.prompt < 0 || o.gen < 0 || o.depth < 0) fail("bench", "-p, -n and -d must not be negative");
-  if (o.reps < 1) fail("-r", "needs at least one repetition");
+  if (o.reps < 1 || o.reps > 1000) fail("-r", "must be from 1 to 1000 repetitions");
   if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
   using clock = std::chrono::steady_clock;
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   SessionOptions so = session_options(o.engine);
-  so.context = std::max(o.prompt, o.depth) + o.gen + 1;
   const auto t0 = clock::now();
   auto model = Model::open(o.model, weights_load(o.engine));
+  // Each count alone first, so the sum cannot overflow.
+  const int64_t ctx = model->config().max_position_embeddings;
+  if (o.prompt > ctx || o.depth > ctx || o.gen > ctx || std::max(o.prompt, o.depth) + o.gen + 1 > ctx)
+    fail("bench", "max(-p, -d) + -n + 1 tokens must fit in the model's context of " + std::to_string(ctx));
+  so.context = std::max(o.prompt, o.depth) + o.gen + 1;
   const double load_s = secs(t0, clock::now());
   const ModelConfig& c = model->config();
   std::mt19937 rng(1);

@@ -39,6 +39,17 @@ struct Kernels {
                     float* Y, int64_t row0, int64_t row1) noexcept;
   void (*gemm_q4_0)(const BlockQ4_0* W, int64_t rows, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok,
                     float* Y, int64_t row0, int64_t row1) noexcept;
+  // The same over weights in row groups (simd/repack.h): W is row group 0, Y[t * ldy + r] for
+  // the rows r of groups [g0, g1). Per row and token the scalar reference's arithmetic in its
+  // order (exact int32 per block, fused into one float accumulator): bit-identical on every
+  // ISA and for any number of tokens.
+  void (*gemm_q4_0_r16)(const uint8_t* W, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok, float* Y,
+                        int64_t ldy, int64_t g0, int64_t g1) noexcept;
+  void (*gemm_q8_0_r16)(const uint8_t* W, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok, float* Y,
+                        int64_t ldy, int64_t g0, int64_t g1) noexcept;
+  // True where the row-group kernels are this ISA's own (faster than the stored layout's);
+  // elsewhere they are the scalar reference and weights are not repacked.
+  bool r16_native;
 
   // ---- float
   float (*dot)(const float* a, const float* b, int64_t n) noexcept;

@@ -37,13 +37,14 @@ void set_vec_kernels(Kernels& k) noexcept {
   k.silu_mul = V::silu_mul;
 }
 
-void add_quant_scalar(Kernels& k) noexcept;
+void add_quant_scalar(Kernels& k) noexcept;  // also the row-group reference kernels
 void add_vec_scalar(Kernels& k) noexcept;
 #if defined(DSINFER_HAVE_X86_KERNELS)
 void add_quant_avx2(Kernels& k) noexcept;
 void add_vec_avx2(Kernels& k) noexcept;
 void add_quant_avx512(Kernels& k) noexcept;
 void add_vec_avx512(Kernels& k) noexcept;
+void add_r16_avx512(Kernels& k) noexcept;
 #endif
 #if defined(DSINFER_HAVE_NEON_KERNELS)
 void add_quant_neon(Kernels& k) noexcept;

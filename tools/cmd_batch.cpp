@@ -154,7 +154,7 @@ void run_batch(const BatchOptions& o) {
   if (!in) fail(o.in, "cannot read");
   ResultsJournal journal(o.out);
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
-  auto model = Model::open(path, weights_load(o.engine));
+  auto model = open_model(path, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   std::optional<ChatFormat> format;

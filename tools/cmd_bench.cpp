@@ -82,7 +82,7 @@ void run_bench(const BenchOptions& o) {
   SessionOptions so = session_options(o.engine);
   so.context = std::max(o.prompt, o.depth) + o.gen + 1;
   const auto t0 = clock::now();
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   const double load_s = secs(t0, clock::now());
   const ModelConfig& c = model->config();
   std::mt19937 rng(1);
@@ -132,13 +132,13 @@ void run_bench(const BenchOptions& o) {
                         {"bytes_per_token", per_token}, {"bandwidth_gb_s", bw},
                         {"roofline_tok_s", roofline}, {"roofline_fraction", sg.mean / roofline},
                         {"threads", omp_get_max_threads()},
-                        {"weights", model->weights_copied() ? "copied" : "mapped"}, {"engine", o.engine.engine},
+                        {"weights", model->weights_copied() ? "copied" : "mapped"}, {"repacked", model->weights().repacked}, {"engine", o.engine.engine},
                         {"kv_type", o.engine.kv}};
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
   std::printf("model               %s (load %.2f s, weights %s, %s engine, %d threads, kv %s)\n", o.model.c_str(),
-              load_s, model->weights_copied() ? "copied" : "mapped", o.engine.engine.c_str(), omp_get_max_threads(),
+              load_s, model->weights_copied() ? (model->weights().repacked ? "copied, repacked" : "copied") : "mapped", o.engine.engine.c_str(), omp_get_max_threads(),
               o.engine.kv.c_str());
   if (o.prompt > 0) std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s\n", (long long)o.prompt, sp.mean, sp.sd);
   if (o.gen > 0)

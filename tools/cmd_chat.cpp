@@ -164,7 +164,7 @@ void run_chat(const ChatCliOptions& o) {
   if (o.n_predict < 1) fail("-n", "must be at least 1");
   if (o.ctx < 16) fail("--ctx", "must be at least 16");
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
-  auto model = Model::open(path, weights_load(o.engine));
+  auto model = open_model(path, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   const ChatFormat format = pick_chat_format(*tok, o.chat_format, path);

@@ -44,7 +44,7 @@ void run_logits(const LogitsOptions& o) {
   const std::vector<int32_t> prompt = parse_token_list(o.tokens, "--tokens");
   if (o.decode < 0) fail("--decode", "must not be negative");
   const AttnMode mode = o.attn == "naive" ? AttnMode::Naive : AttnMode::Absorb;
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   const ModelConfig& c = model->config();
   if (!o.mtp_out.empty() && !model->has_mtp()) fail(o.model, "--mtp-out: this model has no MTP module");
   if (!o.mtp_out.empty() && prompt.size() < 2) fail("--mtp-out", "needs at least two prompt tokens");

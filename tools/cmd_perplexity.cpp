@@ -40,7 +40,7 @@ int32_t log_softmax(const float* x, int64_t n, std::vector<double>& out) {
 
 void run_perplexity(const PerplexityOptions& o) {
   if (o.ctx < 8) fail("--ctx", "must be at least 8");
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(o.model, "this model carries no tokenizer");
   std::ifstream in(o.file, std::ios::binary);
@@ -52,7 +52,7 @@ void run_perplexity(const PerplexityOptions& o) {
   const int64_t V = model->config().vocab_size;
   std::unique_ptr<Model> base;
   if (!o.kl_base.empty()) {
-    base = Model::open(o.kl_base, weights_load(o.engine));
+    base = open_model(o.kl_base, o.engine);
     if (base->config().vocab_size != V) fail(o.kl_base, "vocabulary differs from the model's");
   }
   // Windows of ctx tokens, each starting with BOS when the model has one, scored on every

@@ -60,7 +60,7 @@ void run_run(RunOptions o) {
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   auto tok = open_model_tokenizer(*model);
   std::vector<int32_t> prompt;
   if (!o.tokens.empty()) {

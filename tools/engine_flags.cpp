@@ -16,6 +16,8 @@ void add_engine_flags(CLI::App* sub, EngineFlags& f) {
                   "GGUF weights: mmap (instant start, streams models larger than RAM), copy (into huge pages: "
                   "full bandwidth on VMs), auto (copy when the file takes at most half the RAM)")
       ->capture_default_str();
+  sub->add_flag("--no-repack", f.no_repack,
+                "Keep copied weights in GGUF's row layout instead of the kernels' row groups (for comparisons)");
 }
 
 SessionOptions session_options(const EngineFlags& f) {
@@ -30,5 +32,9 @@ SessionOptions session_options(const EngineFlags& f) {
 }
 
 WeightsLoad weights_load(const EngineFlags& f) { return parse_weights_load(f.weights); }
+
+std::unique_ptr<Model> open_model(const std::string& path, const EngineFlags& f) {
+  return Model::open(path, weights_load(f), !f.no_repack);
+}
 
 }  // namespace dsinfer::cli

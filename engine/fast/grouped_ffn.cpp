@@ -61,7 +61,11 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s) {
 #pragma omp parallel num_threads(nt)
   {
     const int64_t parts = omp_get_num_threads(), me = omp_get_thread_num();
-    const int64_t d0 = share_begin(D, parts, me), d1 = share_begin(D, parts, me + 1), nd = d1 - d0;
+    // Split on row groups where any down product is repacked (D is then a multiple of 16).
+    int64_t unit = 1;
+    for (const auto& t : s.tasks) unit = std::max(unit, t.w->down.row_unit());
+    const int64_t d0 = share_begin(D / unit, parts, me) * unit, d1 = share_begin(D / unit, parts, me + 1) * unit;
+    const int64_t nd = d1 - d0;
     float* yt = s.ytmp.data() + T * d0;  // this thread's [tokens][nd] (T * D floats in all)
     if (nd > 0)
       for (const auto& t : s.tasks) {

@@ -6,6 +6,8 @@
 
 namespace dsinfer {
 
-ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c);
+// `repack`: rearrange Q8_0/Q4_0 product weights into the kernels' row groups in place where the
+// file was copied into memory and the CPU's kernels have row-group products.
+ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c, bool repack = true);
 
 }  // namespace dsinfer

@@ -23,7 +23,7 @@ WeightsLoad parse_weights_load(const std::string& s) {
 
 bool Model::weights_copied() const { return gguf_ && gguf_->map_mode() == MapMode::Copy; }
 
-std::unique_ptr<Model> Model::open(const std::string& path, WeightsLoad load) {
+std::unique_ptr<Model> Model::open(const std::string& path, WeightsLoad load, bool repack) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(path, "no such file or directory");
@@ -37,7 +37,7 @@ std::unique_ptr<Model> Model::open(const std::string& path, WeightsLoad load) {
     }
     m->gguf_ = std::make_unique<GgufFile>(path, mode);
     m->cfg_ = read_deepseek2_config(*m->gguf_);
-    m->w_ = bind_gguf(*m->gguf_, m->cfg_);
+    m->w_ = bind_gguf(*m->gguf_, m->cfg_, repack);
     return m;
   }
   m->cfg_ = load_hf_config((fs::path(path) / "config.json").string());

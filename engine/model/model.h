@@ -23,7 +23,10 @@ class Model {
  public:
   // `path`: a Hugging Face checkpoint directory (config.json + safetensors) or a deepseek2
   // GGUF file. Throws Error.
-  static std::unique_ptr<Model> open(const std::string& path, WeightsLoad load = WeightsLoad::Mmap);
+  // `repack`: copied Q8_0/Q4_0 weights go into the kernels' row groups (where the CPU's kernels
+  // have them; see engine/model/matrix.h).
+  static std::unique_ptr<Model> open(const std::string& path, WeightsLoad load = WeightsLoad::Mmap,
+                                     bool repack = true);
   ~Model();
 
   const ModelConfig& config() const { return cfg_; }

@@ -52,6 +52,7 @@ struct ModelWeights {
   std::vector<float> final_norm;
   std::vector<LayerWeights> layers;
   std::optional<MtpWeights> mtp;
+  bool repacked = false;  // some products' weights are in row groups (matrix.h)
 };
 
 }  // namespace dsinfer

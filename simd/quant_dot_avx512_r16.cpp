@@ -30,7 +30,7 @@ namespace dsinfer::simd::detail {
 namespace {
 
 // Tokens a tile keeps in registers: NT float accumulators of 16 rows each.
-constexpr int kTile = 8;
+constexpr int kTile = 4;
 // Row groups a pass keeps in cache while every token tile goes over them (8 groups of a
 // 2048-wide Q4_0 matrix: 147 KB); a tile's activation scales and sums are prepared once a pass.
 constexpr int64_t kPassGroups = 8;
@@ -90,6 +90,41 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
   }
 }
 
+// Two row groups at once: each broadcast of 4 activation bytes feeds both groups' vpdpbusd.
+template <int NT>
+void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0* X, const TilePrep& p, __m512* acc0,
+              __m512* acc1) {
+  const __m512i lo = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* g0 = G0 + size_t(b) * kQ4GroupBlockBytes;
+    const uint8_t* g1 = G1 + size_t(b) * kQ4GroupBlockBytes;
+    const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g0)));
+    const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g1)));
+    __m512i a[8], c[8];
+    for (int s = 0; s < 4; ++s) {
+      const __m512i v0 = _mm512_loadu_si512(g0 + 32 + 64 * s), v1 = _mm512_loadu_si512(g1 + 32 + 64 * s);
+      a[s] = _mm512_and_si512(v0, lo);
+      a[s + 4] = _mm512_and_si512(_mm512_srli_epi16(v0, 4), lo);
+      c[s] = _mm512_and_si512(v1, lo);
+      c[s + 4] = _mm512_and_si512(_mm512_srli_epi16(v1, 4), lo);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* x = X[t * nb + b].qs;
+      const __m512i init = _mm512_set1_epi32(-p.sum8[t][b]);
+      __m512i s0 = init, s1 = init;
+      for (int k = 0; k < 8; ++k) {
+        const __m512i xb = bcast4(x + (k < 4 ? 4 * k : 16 + 4 * (k - 4)));
+        s0 = _mm512_dpbusd_epi32(s0, a[k], xb);
+        s1 = _mm512_dpbusd_epi32(s1, c[k], xb);
+      }
+      const __m512 dx = _mm512_set1_ps(p.dx[t][b]);
+      acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dw0, dx), acc0[t]);
+      acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(dw1, dx), acc1[t]);
+    }
+  }
+}
+
 template <int NT>
 void q8_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p, __m512* acc) {
   const __m512i ones = _mm512_set1_epi8(1), flip = _mm512_set1_epi8(char(0x80));
@@ -117,6 +152,42 @@ void q8_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
   }
 }
 
+template <int NT>
+void q8_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0* X, const TilePrep& p, __m512* acc0,
+              __m512* acc1) {
+  const __m512i ones = _mm512_set1_epi8(1), flip = _mm512_set1_epi8(char(0x80));
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* g0 = G0 + size_t(b) * kQ8GroupBlockBytes;
+    const uint8_t* g1 = G1 + size_t(b) * kQ8GroupBlockBytes;
+    __m512i a[8], c[8];
+    __m512i sa = _mm512_setzero_si512(), sc = _mm512_setzero_si512();
+    for (int k = 0; k < 8; ++k) {
+      a[k] = _mm512_loadu_si512(g0 + 32 + 64 * k);
+      c[k] = _mm512_loadu_si512(g1 + 32 + 64 * k);
+      sa = _mm512_dpbusd_epi32(sa, ones, a[k]);
+      sc = _mm512_dpbusd_epi32(sc, ones, c[k]);
+    }
+    // 128 * sum(w) per row, taken back out by starting each token's sum at its negative.
+    const __m512i ca = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sa, 7));
+    const __m512i cc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sc, 7));
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* x = X[t * nb + b].qs;
+      __m512i s0 = ca, s1 = cc;
+      for (int k = 0; k < 8; ++k) {
+        const __m512i xb = _mm512_xor_si512(bcast4(x + 4 * k), flip);
+        s0 = _mm512_dpbusd_epi32(s0, xb, a[k]);
+        s1 = _mm512_dpbusd_epi32(s1, xb, c[k]);
+      }
+      const __m512 dx = _mm512_set1_ps(p.dx[t][b]);
+      const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g0)));
+      const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g1)));
+      acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dw0, dx), acc0[t]);
+      acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(dw1, dx), acc1[t]);
+    }
+  }
+}
+
 template <bool kQ4>
 void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy, int64_t g0,
               int64_t g1) noexcept {
@@ -128,7 +199,25 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
       constexpr int nt = decltype(c)::value;
       const BlockQ8_0* Xt = X + t0 * nb;
       prep<nt>(Xt, nb, p);
-      for (int64_t g = gc; g < ge; ++g) {
+      int64_t g = gc;
+      // Two groups at a time once there are tokens enough to be compute-bound; with one or two
+      // tokens a product streams from memory, and one sequential stream keeps the hardware
+      // prefetcher ahead where two interleaved ones do not (measured: 27 against 20 GB/s a core).
+      if constexpr (nt >= 3) {
+        for (; g + 2 <= ge; g += 2) {
+          __m512 a0[nt], a1[nt];
+          for (int t = 0; t < nt; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
+          if constexpr (kQ4)
+            q4_tile2<nt>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, a0, a1);
+          else
+            q8_tile2<nt>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, a0, a1);
+          for (int t = 0; t < nt; ++t) {
+            _mm512_storeu_ps(Y + (t0 + t) * ldy + g * kRowGroup, a0[t]);
+            _mm512_storeu_ps(Y + (t0 + t) * ldy + (g + 1) * kRowGroup, a1[t]);
+          }
+        }
+      }
+      for (; g < ge; ++g) {
         __m512 acc[nt];
         for (int t = 0; t < nt; ++t) acc[t] = _mm512_setzero_ps();
         if constexpr (kQ4)

@@ -27,7 +27,7 @@ struct BenchOptions {
   std::string model;
   int64_t prompt = 512, gen = 128, depth = 0, reps = 3;
   double bandwidth = 0;
-  bool json = false;
+  bool json = false, warmup = true, scaling = false;
   EngineFlags engine;
 };
 
@@ -73,48 +73,83 @@ Stat stat(const std::vector<double>& v) {
   return s;
 }
 
+// One repetition: prefill of `prompt` tokens; decode of `gen` tokens after `depth`.
+struct Rep {
+  double pp = 0, tg = 0;
+};
+
+class Runner {
+ public:
+  Runner(const Model& m, const BenchOptions& o, SessionOptions so) : m_(m), o_(o), so_(so) {
+    const int64_t top = std::min<int64_t>(m.config().vocab_size, 30000);
+    tok_ = std::uniform_int_distribution<int32_t>(2, int32_t(top) - 1);
+  }
+  Rep run(bool prefill, bool decode) {
+    Rep r;
+    if (prefill && o_.prompt > 0) {
+      auto s = make_decoder(m_, so_);
+      const auto p = random_tokens(o_.prompt);
+      const auto a = clock::now();
+      s->forward(p, logits_, nullptr, /*last_only=*/true);
+      r.pp = double(o_.prompt) / secs(a);
+    }
+    if (decode && o_.gen > 0) {
+      auto s = make_decoder(m_, so_);
+      if (o_.depth > 0) s->forward(random_tokens(o_.depth), logits_, nullptr, /*last_only=*/true);
+      int32_t next = tok_(rng_);
+      const auto a = clock::now();
+      for (int64_t k = 0; k < o_.gen; ++k) {
+        const int32_t t[1] = {next};
+        s->forward(t, logits_);
+        next = tok_(rng_);
+      }
+      r.tg = double(o_.gen) / secs(a);
+    }
+    return r;
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static double secs(clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); }
+  std::vector<int32_t> random_tokens(int64_t n) {
+    std::vector<int32_t> v(static_cast<size_t>(n));
+    for (int32_t& t : v) t = tok_(rng_);
+    return v;
+  }
+  const Model& m_;
+  const BenchOptions& o_;
+  SessionOptions so_;
+  std::mt19937 rng_{1};
+  std::uniform_int_distribution<int32_t> tok_;
+  std::vector<float> logits_;
+};
+
+// Decode speed and the bandwidth probe at one thread count.
+struct Scaling {
+  int threads = 0;
+  double tg = 0, bandwidth = 0;
+};
+
 void run_bench(const BenchOptions& o) {
   if (o.prompt < 0 || o.gen < 0 || o.depth < 0) fail("bench", "-p, -n and -d must not be negative");
   if (o.reps < 1) fail("-r", "needs at least one repetition");
   if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
-  using clock = std::chrono::steady_clock;
-  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   SessionOptions so = session_options(o.engine);
   so.context = std::max(o.prompt, o.depth) + o.gen + 1;
-  const auto t0 = clock::now();
+  const int threads = omp_get_max_threads();
+  const auto t0 = std::chrono::steady_clock::now();
   auto model = open_model(o.model, o.engine);
-  const double load_s = secs(t0, clock::now());
-  const ModelConfig& c = model->config();
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
-  auto random_tokens = [&](int64_t n) {
-    std::vector<int32_t> v(static_cast<size_t>(n));
-    for (int32_t& t : v) t = tok(rng);
-    return v;
-  };
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const uint64_t per_token = bytes_per_token(*model);
+  Runner runner(*model, o, so);
+  // The first pass meets what a new process meets (pages of a mapped file faulted in, caches
+  // cold); it is reported apart and left out of the mean, as llama-bench's warm-up is.
+  const Rep cold = o.warmup ? runner.run(true, true) : Rep{};
   std::vector<double> pp, tg;
-  std::vector<float> logits;
   for (int64_t r = 0; r < o.reps; ++r) {
-    if (o.prompt > 0) {
-      auto s = make_decoder(*model, so);
-      const auto p = random_tokens(o.prompt);
-      const auto a = clock::now();
-      s->forward(p, logits, nullptr, /*last_only=*/true);
-      pp.push_back(double(o.prompt) / secs(a, clock::now()));
-    }
-    if (o.gen > 0) {
-      auto s = make_decoder(*model, so);
-      if (o.depth > 0) s->forward(random_tokens(o.depth), logits, nullptr, /*last_only=*/true);
-      int32_t next = tok(rng);
-      const auto a = clock::now();
-      for (int64_t k = 0; k < o.gen; ++k) {
-        const int32_t t[1] = {next};
-        s->forward(t, logits);
-        next = tok(rng);
-      }
-      tg.push_back(double(o.gen) / secs(a, clock::now()));
-    }
+    const Rep x = runner.run(true, true);
+    if (o.prompt > 0) pp.push_back(x.pp);
+    if (o.gen > 0) tg.push_back(x.tg);
   }
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -123,6 +158,20 @@ void run_bench(const BenchOptions& o) {
   const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
   const Stat sp = stat(pp), sg = stat(tg);
   const double roofline = bw * 1e9 / double(per_token);
+  // Thread scaling: decode and the probe again at 1 thread (and back to all of them).
+  std::vector<Scaling> scaling;
+  if (o.scaling && o.gen > 0) {
+    scaling.push_back({threads, sg.mean, bw});
+    if (threads > 1) {
+      omp_set_num_threads(1);
+      Runner one(*model, o, so);
+      std::vector<double> v;
+      for (int64_t r = 0; r < o.reps; ++r) v.push_back(one.run(false, true).tg);
+      scaling.insert(scaling.begin(), {1, stat(v).mean, measure_read_bandwidth()});
+      omp_set_num_threads(threads);
+    }
+  }
+  const char* weights = model->weights_copied() ? (model->weights().repacked ? "copied, repacked" : "copied") : "mapped";
   if (o.json) {
     nlohmann::json j = {{"model", o.model},          {"load_s", load_s},
                         {"prompt_tokens", o.prompt}, {"prefill_tok_s", sp.mean},
@@ -131,22 +180,30 @@ void run_bench(const BenchOptions& o) {
                         {"decode_sd", sg.sd},        {"peak_rss_mb", rss_mb},
                         {"bytes_per_token", per_token}, {"bandwidth_gb_s", bw},
                         {"roofline_tok_s", roofline}, {"roofline_fraction", sg.mean / roofline},
-                        {"threads", omp_get_max_threads()},
-                        {"weights", model->weights_copied() ? "copied" : "mapped"}, {"repacked", model->weights().repacked}, {"engine", o.engine.engine},
-                        {"kv_type", o.engine.kv}};
+                        {"threads", threads},        {"weights", weights},
+                        {"engine", o.engine.engine}, {"kv_type", o.engine.kv}};
+    if (o.warmup) j["cold"] = {{"prefill_tok_s", cold.pp}, {"decode_tok_s", cold.tg}};
+    for (const Scaling& x : scaling)
+      j["scaling"].push_back({{"threads", x.threads}, {"decode_tok_s", x.tg}, {"bandwidth_gb_s", x.bandwidth},
+                              {"roofline_fraction", x.tg * double(per_token) / (x.bandwidth * 1e9)}});
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
   std::printf("model               %s (load %.2f s, weights %s, %s engine, %d threads, kv %s)\n", o.model.c_str(),
-              load_s, model->weights_copied() ? (model->weights().repacked ? "copied, repacked" : "copied") : "mapped", o.engine.engine.c_str(), omp_get_max_threads(),
-              o.engine.kv.c_str());
+              load_s, weights, o.engine.engine.c_str(), threads, o.engine.kv.c_str());
   if (o.prompt > 0) std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s\n", (long long)o.prompt, sp.mean, sp.sd);
   if (o.gen > 0)
     std::printf("decode tg%-5lld      %.2f +- %.2f tok/s (context depth %lld)\n", (long long)o.gen, sg.mean, sg.sd,
                 (long long)o.depth);
+  if (o.warmup)
+    std::printf("cold first pass     prefill %.2f, decode %.2f tok/s (not in the figures above)\n", cold.pp, cold.tg);
   std::printf("weights per token   %s\n", format_bytes(double(per_token)).c_str());
   std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
   std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
+  for (const Scaling& x : scaling)
+    std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%%\n", x.threads,
+                x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
+                100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9));
   std::printf("peak RSS            %.1f MB\n", rss_mb);
 }
 
@@ -162,6 +219,8 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("-r,--reps", o->reps, "Repetitions (mean +- sd)")->capture_default_str();
   sub->add_option("--bandwidth", o->bandwidth, "Memory read bandwidth in GB/s instead of measuring it");
   sub->add_flag("--json", o->json, "Machine-readable output");
+  sub->add_flag("!--no-warmup", o->warmup, "Skip the untimed first pass (then the first repetition is the cold one)");
+  sub->add_flag("--scaling", o->scaling, "Also decode at 1 thread and probe the bandwidth there: the roofline fraction per thread count");
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_bench(*o); });
 }

@@ -55,8 +55,10 @@ struct Kernels {
   float (*dot)(const float* a, const float* b, int64_t n) noexcept;
   // y[0..n) += alpha * x
   void (*axpy)(float alpha, const float* x, float* y, int64_t n) noexcept;
-  // out[h] = dot(q + h * ldq, row, n) for h < nq: one pass over `row` serves every query.
-  void (*dot_many)(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept;
+  // out[h * ldo + s] = dot(q + h * ldq, rows[s], n) for h < nq, s < ns: attention's scores of
+  // several queries against several cached rows, each row and query loaded once a tile.
+  void (*dot_tile)(const float* q, int64_t ldq, int64_t nq, const float* const* rows, int64_t ns, int64_t n,
+                   float* out, int64_t ldo) noexcept;
   // o[h][0..n) += sum over s < ns of p[h * ldp + s] * rows[s][0..n), for h < nh: attention's
   // weighted sum of values, accumulated in registers (each row is read once per group of
   // heads, o is written once).

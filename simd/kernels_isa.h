@@ -29,7 +29,7 @@ template <class V>
 void set_vec_kernels(Kernels& k) noexcept {
   k.dot = V::dot;
   k.axpy = V::axpy;
-  k.dot_many = V::dot_many;
+  k.dot_tile = V::dot_tile;
   k.weighted_sum = V::weighted_sum;
   k.exp_shift_sum = V::exp_shift_sum;
   k.bf16_to_f32 = V::bf16_to_f32;

@@ -159,15 +159,19 @@ TEST_P(FastEngineInvariants, SameBitsForAnyThreadCountCloseForAnyChunk) {
     EXPECT_EQ(one.mtp, two.mtp) << kv_type_name(kv);
     // Chunk sizes: 1 (every token alone, few-token attention and the per-token kernels), 3
     // and 7 (several chunks; 7 tokens of one expert take the 16-lane kernels) against one
-    // chunk of everything. Kernels with a different lane split round differently, so these
-    // agree to rounding, not bit for bit.
+    // chunk of everything. In the row layout kernels with a different lane split round
+    // differently, so these agree to rounding; the row-group kernels do the same arithmetic
+    // for any token count, so there they agree bit for bit.
     for (int64_t chunk : {int64_t(1), int64_t(3), int64_t(7)}) {
       const Outputs c = run(*m, seq, fast(kv, chunk), 30);
       const test::Agreement a = test::agreement(one.logits, c.logits, m->config().vocab_size);
       std::printf("[ measured ] %s kv %s chunk %lld vs whole: KL mean %.3g max %.3g top-1 %.3f\n", fx.c_str(),
                   kv_type_name(kv), (long long)chunk, a.kl_mean, a.kl_max, a.top1);
-      // Measured: KL max 3.2e-4, top-1 0.95 at worst.
-      EXPECT_LE(a.kl_max, 1e-3) << "chunk " << chunk << " kv " << kv_type_name(kv);
+      // Measured in rows: KL max 1.1e-3, top-1 0.95 at worst; in row groups: 0.
+      if (m->weights().repacked) {
+        EXPECT_EQ(one.logits, c.logits) << "chunk " << chunk << " kv " << kv_type_name(kv);
+      }
+      EXPECT_LE(a.kl_max, 2e-3) << "chunk " << chunk << " kv " << kv_type_name(kv);
       EXPECT_GE(a.top1, 0.90) << "chunk " << chunk << " kv " << kv_type_name(kv);
     }
   }

@@ -45,6 +45,12 @@ void add_vec_avx2(Kernels& k) noexcept;
 void add_quant_avx512(Kernels& k) noexcept;
 void add_vec_avx512(Kernels& k) noexcept;
 void add_r16_avx512(Kernels& k) noexcept;
+void add_r16_amx(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
+// The AVX-512 VNNI row-group products by name, for the AMX ones to hand few tokens to.
+void gemm_q4_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept;
+void gemm_q8_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept;
 #endif
 #if defined(DSINFER_HAVE_NEON_KERNELS)
 void add_quant_neon(Kernels& k) noexcept;

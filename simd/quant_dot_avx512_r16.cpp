@@ -232,9 +232,18 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
 
 }  // namespace
 
+void gemm_q4_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept {
+  gemm_r16<true>(W, nb, X, n_tok, Y, ldy, g0, g1);
+}
+void gemm_q8_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept {
+  gemm_r16<false>(W, nb, X, n_tok, Y, ldy, g0, g1);
+}
+
 void add_r16_avx512(Kernels& k) noexcept {
-  k.gemm_q4_0_r16 = gemm_r16<true>;
-  k.gemm_q8_0_r16 = gemm_r16<false>;
+  k.gemm_q4_0_r16 = gemm_q4_0_r16_vnni;
+  k.gemm_q8_0_r16 = gemm_q8_0_r16_vnni;
   k.r16_native = true;
 }
 

@@ -19,7 +19,7 @@ using simd::Kernels;
 
 std::vector<const Kernels*> available() {
   std::vector<const Kernels*> out;
-  for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"})
+  for (const char* isa : {"scalar", "avx2", "avx512vnni", "avx512amx", "neon"})
     if (const Kernels* k = simd::kernels_for(isa)) out.push_back(k);
   return out;
 }
@@ -103,6 +103,18 @@ void check_products(const char* what) {
 
 TEST(RowGroups, Q4_0ProductsBitIdenticalToTheReference) { check_products<BlockQ4_0>("q4_0"); }
 TEST(RowGroups, Q8_0ProductsBitIdenticalToTheReference) { check_products<BlockQ8_0>("q8_0"); }
+
+TEST(RowGroups, AmxTableOnlyWhereTheCpuHasIt) {
+  // AMX tiles exist on some Xeons only; where the CPU (or the kernel) refuses them the table is
+  // not offered, so nothing can call an AMX instruction by mistake. Where it is offered, the
+  // products above check its kernels against the reference bit for bit, as for every ISA.
+  const Kernels* amx = simd::kernels_for("avx512amx");
+  std::printf("avx512amx kernels: %s\n", amx ? "available, tested above" : "not available on this CPU");
+  if (amx) {
+    EXPECT_TRUE(amx->r16_native);
+    EXPECT_NE(simd::kernels_for("avx512vnni"), nullptr);
+  }
+}
 
 TEST(RowGroups, ExtremeLevelsStayExact) {
   // Levels -127 / 127 (Q8_0) and 0 / 15 (Q4_0) against activations of -127, all scales 1: the

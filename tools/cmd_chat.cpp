@@ -25,6 +25,7 @@
 #include "tools/chat/line_reader.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/store_stats.h"
 #include "tools/sampling_flags.h"
 
 namespace dsinfer::cli {
@@ -239,6 +240,9 @@ void run_chat(const ChatCliOptions& o) {
                        l.finish_reason.empty() ? "-" : l.finish_reason.c_str(), (long long)st.turns,
                        (long long)st.prompt_tokens, (long long)st.reused, (long long)st.generated,
                        (long long)dec->n_past(), (long long)dec->context());
+          if (model->expert_store())
+            std::fprintf(stderr, "%s\n",
+                         store_stats_line(*model, st.prompt_tokens - st.reused + st.generated).c_str());
         } else if (cmd == "/set") {
           std::istringstream a(rest);
           std::string name, value;

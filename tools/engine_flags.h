@@ -16,6 +16,9 @@ struct EngineFlags {
   int64_t chunk = 512;
   std::string weights = "auto";
   bool no_repack = false;
+  std::string ram_budget{};  // "" : what the machine (or the memory cgroup) has available
+  std::string expert_stats{};  // per-expert use, loaded to warm the store and saved at exit
+  bool no_predict = false;
 };
 
 void add_engine_flags(CLI::App* sub, EngineFlags& f);

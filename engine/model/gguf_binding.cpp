@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "engine/experts/resident_tensors.h"
 #include "engine/model/gguf_names.h"
 #include "simd/error.h"
 #include "simd/kernels.h"
@@ -19,8 +20,9 @@ using gguf_names::nextn;
 
 class Binder {
  public:
-  Binder(const GgufFile& f, bool repack)
-      : f_(f), repack_(repack && f.writable_file_data() && simd::kernels().r16_native) {}
+  Binder(const GgufFile& f, bool repack, const ResidentTensors* resident)
+      : f_(f), resident_(resident),
+        repack_(repack && (resident || f.writable_file_data()) && simd::kernels().r16_native) {}
 
   const GgufTensor* find(const std::string& name) const { return f_.find_tensor(name); }
   const std::string& path() const { return f_.path(); }
@@ -43,6 +45,8 @@ class Binder {
     m.cols = ne[0];
     m.rows = t->nrows();
     m.data = t->data;
+    if (resident_)
+      if (const uint8_t* r = resident_->data(*t)) m.data = r;
     return m;
   }
 
@@ -55,7 +59,13 @@ class Binder {
     if (!repack_ || (m.type != DType::Q4_0 && m.type != DType::Q8_0) || m.rows % kRowGroup != 0 ||
         slice % kRowGroup != 0 || nb < 1 || nb > kR16MaxBlocks)
       return m;
-    uint8_t* data = f_.writable_file_data() + (m.data - f_.file_data());
+    uint8_t* data = nullptr;
+    if (resident_) {
+      data = resident_->data(*find(name));
+      if (!data) return m;  // not read into memory (the store's experts): left as stored
+    } else {
+      data = f_.writable_file_data() + (m.data - f_.file_data());
+    }
     const size_t row_bytes = dtype_row_bytes(m.type, m.cols), group_bytes = kRowGroup * row_bytes;
     const int64_t groups = m.rows / kRowGroup;
 #pragma omp parallel
@@ -89,6 +99,7 @@ class Binder {
 
  private:
   const GgufFile& f_;
+  const ResidentTensors* resident_;
   bool repack_;
   mutable bool repacked_ = false;
 };
@@ -157,8 +168,8 @@ LayerWeights layer(const Binder& b, const ModelConfig& c, int64_t l) {
 
 }  // namespace
 
-ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c, bool repack) {
-  Binder b(f, repack);
+ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c, bool repack, const ResidentTensors* resident) {
+  Binder b(f, repack, resident);
   const int64_t D = c.hidden_size, V = c.vocab_size;
   ModelWeights w;
   w.embed = b.matrix("token_embd.weight", {D, V});

@@ -8,8 +8,9 @@ source, and give the directory of its binaries.
       [--weights auto|mmap|copy] [--mem-limit GB] [--drop-caches] [--seed 1]
       [--dsinfer-args '...'] [--llama-args '...'] [--bandwidth GB/s] [--json FILE]
 
-Tests: ppN (prefill N tokens), tgN (decode N tokens on an empty context), dN (decode 32 tokens
-after N tokens of context), start (wall time to load and decode one token).
+Tests: ppN (prefill N tokens), ppN@dM (prefill N tokens after M of context), tgN (decode N tokens
+on an empty context), dN (decode 32 tokens after N tokens of context), start (wall time to load
+and decode one token).
 
 Two ways of running each program:
   --via bench (default)  dsinfer bench against llama-bench (-fa 1). Both feed random token ids,
@@ -116,6 +117,9 @@ def run_rusage(a, cmd):
 
 def bench_args(test):
     """The -p/-n/-d flags of one test, the same for both bench programs."""
+    if test.startswith("pp") and "@d" in test:  # ppN@dM: prefill N tokens after M of context
+        n, d = test[2:].split("@d")
+        return ["-p", n, "-n", "0", "-d", d]
     if test.startswith("pp"):
         return ["-p", test[2:], "-n", "0"]
     if test.startswith("tg"):

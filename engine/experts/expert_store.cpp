@@ -1,7 +1,9 @@
 #include "engine/experts/expert_store.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,6 +79,10 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
 #ifdef O_DIRECT
   direct_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
 #endif
+  {
+    struct stat st{};
+    if (::fstat(fd_, &st) == 0) cache_ = std::make_unique<PageCacheProbe>(fd_, uint64_t(st.st_size));
+  }
   arena_len_ = round_up(uint64_t(n) * slot_bytes_, kHugePage);
   void* p = ::mmap(nullptr, arena_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
@@ -113,7 +119,8 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
     where_[size_t(le.first)][size_t(le.second)] = s;
     queue_[2].push_back({s, 2});
   }
-  for (int i = 0; i < std::max(1, opt_.io_threads); ++i) io_.emplace_back([this] { io_loop(); });
+  for (int i = 0; i < std::max(1, opt_.io_threads); ++i) io_.emplace_back([this] { io_loop(false); });
+  io_.emplace_back([this] { io_loop(true); });
 }
 
 ExpertStore::~ExpertStore() {
@@ -173,18 +180,24 @@ void ExpertStore::start_read(int64_t layer, int32_t e, int priority, bool may_ev
     std::lock_guard<std::mutex> g(mu_);
     queue_[priority].push_back({s, priority});
   }
-  work_cv_.notify_one();
+  work_cv_.notify_all();  // the warm-up thread waits on the same condition
 }
 
 void ExpertStore::promote(int64_t s) {
-  std::lock_guard<std::mutex> g(mu_);
-  for (int q = 1; q < 3; ++q)
-    for (auto it = queue_[q].begin(); it != queue_[q].end(); ++it)
-      if (it->slot == s) {
-        queue_[q].erase(it);
-        queue_[0].push_back({s, 0});
-        return;
-      }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    bool moved = false;
+    for (int q = 1; q < 3 && !moved; ++q)
+      for (auto it = queue_[q].begin(); it != queue_[q].end(); ++it)
+        if (it->slot == s) {
+          queue_[q].erase(it);
+          queue_[0].push_back({s, 0});
+          moved = true;
+          break;
+        }
+    if (!moved) return;  // being read already
+  }
+  work_cv_.notify_all();  // demand readers may all be asleep: the warm-up thread does not take it
 }
 
 void ExpertStore::fetch(int64_t layer, std::span<const int32_t> ids, std::span<const int32_t> picks) {
@@ -261,17 +274,31 @@ ExpertStoreStats ExpertStore::stats() const {
   return st;
 }
 
-void ExpertStore::io_loop() {
+void ExpertStore::io_loop(bool warm) {
+  // Warm-up reads (and their repacking, which is CPU work) run only on cores nothing else
+  // wants: decode's threads keep their cores, and a chat warms up while its user types.
+#ifdef SCHED_IDLE
+  if (warm) {
+    sched_param p{};
+    ::sched_setscheduler(0, SCHED_IDLE, &p);  // Linux: the calling thread only
+  }
+#endif
+  const int first = warm ? 2 : 0, last = warm ? 2 : 1;
   for (;;) {
     Job j{};
     {
       std::unique_lock<std::mutex> g(mu_);
-      work_cv_.wait(g, [&] { return stop_ || !queue_[0].empty() || !queue_[1].empty() || !queue_[2].empty(); });
+      work_cv_.wait(g, [&] {
+        if (stop_) return true;
+        for (int q = first; q <= last; ++q)
+          if (!queue_[q].empty()) return true;
+        return false;
+      });
       if (stop_) return;
-      for (auto& q : queue_)
-        if (!q.empty()) {
-          j = q.front();
-          q.pop_front();
+      for (int q = first; q <= last; ++q)
+        if (!queue_[q].empty()) {
+          j = queue_[q].front();
+          queue_[q].pop_front();
           break;
         }
     }
@@ -288,9 +315,12 @@ void ExpertStore::read_expert(Slot& s) {
   uint8_t* dst[3];
   std::string err;
   size_t off = 0;
+  uint64_t cached = 0;
   for (int i = 0; i < 3 && err.empty(); ++i) {
     dst[i] = base + off;
-    err = read_file_range(direct_fd_, fd_, x.offset[i], x.bytes[i], dst[i]);
+    const bool c = cache_ && cache_->cached(x.offset[i], x.bytes[i]);
+    cached += c ? x.bytes[i] : 0;
+    err = read_file_range(direct_fd_, fd_, x.offset[i], x.bytes[i], dst[i], c || opt_.keep_cache);
     off += round_up(x.bytes[i], kPage);
   }
   if (err.empty()) {
@@ -303,6 +333,7 @@ void ExpertStore::read_expert(Slot& s) {
     s.error = err;
     ++io_stats_.reads;
     io_stats_.bytes_read += x.bytes[0] + x.bytes[1] + x.bytes[2];
+    io_stats_.bytes_cached += cached;
     io_stats_.read_seconds += seconds_since(t0);
     s.state.store(err.empty() ? kReady : kFailed, std::memory_order_release);
   }

@@ -12,12 +12,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/experts/page_cache.h"
 #include "engine/model/model_weights.h"
 
 namespace dsinfer {
@@ -40,12 +42,14 @@ struct ExpertStoreOptions {
   int io_threads = 4;      // concurrent reads
   std::string stats_path;  // per-expert use: loaded to warm the slots, saved on destruction
   bool predict = true;     // take hints of the next layer's experts (when not everything fits)
+  bool keep_cache = false;  // read through the page cache (else bypass it where it is cold)
 };
 
 struct ExpertStoreStats {
   int64_t requests = 0, hits = 0;          // experts asked for by routing; of them already there
   int64_t reads = 0;                       // experts read from the file
   uint64_t bytes_read = 0;
+  uint64_t bytes_cached = 0;               // of them copied from the page cache, not the disk
   double read_seconds = 0;                 // reading, summed over the I/O threads
   double wait_seconds = 0;                 // the decoder waiting for reads (exposed I/O)
   int64_t hints = 0, hints_used = 0;       // predicted experts read; of them later asked for
@@ -105,7 +109,7 @@ class ExpertStore {
   int64_t take_slot(bool may_evict_used, double below_use);
   void start_read(int64_t layer, int32_t e, int priority, bool may_evict_used, double below_use);
   void promote(int64_t slot);
-  void io_loop();
+  void io_loop(bool warm);
   void read_expert(Slot& s);
   void load_stats();
   void save_stats() const;
@@ -119,6 +123,7 @@ class ExpertStore {
   uint8_t* arena_ = nullptr;
   size_t arena_len_ = 0;
   int fd_ = -1, direct_fd_ = -1;
+  std::unique_ptr<PageCacheProbe> cache_;
   std::vector<Slot> slots_;
   std::vector<std::vector<int64_t>> where_;  // [layer][expert] -> slot, -1
   std::vector<std::vector<double>> use_;     // [layer][expert]: picks, halved every kHalfLife fetches

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/experts/page_cache.h"
 #include "simd/error.h"
 
 namespace dsinfer {
@@ -19,9 +20,9 @@ constexpr uint64_t kPiece = uint64_t(16) << 20;  // a read at a time
 uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 }  // namespace
 
-std::string read_file_range(int direct_fd, int fd, uint64_t offset, uint64_t n, uint8_t* dst) {
+std::string read_file_range(int direct_fd, int fd, uint64_t offset, uint64_t n, uint8_t* dst, bool cached) {
   const bool aligned = offset % kPage == 0 && n % kPage == 0 && uintptr_t(dst) % kPage == 0;
-  int use = aligned && direct_fd >= 0 ? direct_fd : fd;
+  int use = aligned && direct_fd >= 0 && !cached ? direct_fd : fd;
   uint64_t done = 0;
   while (done < n) {
     const ssize_t r = ::pread(use, dst + done, size_t(n - done), off_t(offset + done));
@@ -35,12 +36,12 @@ std::string read_file_range(int direct_fd, int fd, uint64_t offset, uint64_t n, 
     done += uint64_t(r);
   }
 #ifdef POSIX_FADV_DONTNEED
-  if (use == fd) ::posix_fadvise(fd, off_t(offset), off_t(n), POSIX_FADV_DONTNEED);
+  if (use == fd && !cached) ::posix_fadvise(fd, off_t(offset), off_t(n), POSIX_FADV_DONTNEED);
 #endif
   return {};
 }
 
-ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const GgufTensor*>& tensors) {
+ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const GgufTensor*>& tensors, bool keep_cache) {
   for (const GgufTensor* t : tensors) {
     at_[t] = used_;
     used_ += round_up(t->nbytes, kPage);
@@ -78,11 +79,12 @@ ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const Gguf
     }
   std::string err;
   std::atomic<bool> failed{false};
+  const PageCacheProbe cache(fd, f.file_size());
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < pieces.size(); ++i) {
     if (failed.load(std::memory_order_relaxed)) continue;
     const Piece& pc = pieces[i];
-    const std::string e = read_file_range(direct, fd, pc.file, pc.size, pc.dst);
+    const std::string e = read_file_range(direct, fd, pc.file, pc.size, pc.dst, keep_cache || cache.cached(pc.file, pc.size));
     if (!e.empty() && !failed.exchange(true)) err = e;
   }
   ::close(fd);

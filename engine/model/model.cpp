@@ -92,7 +92,11 @@ std::unique_ptr<Model> Model::open(const std::string& path, const LoadOptions& o
       for (const GgufTensor& t : m->gguf_->tensors())
         if (is_routed_expert_tensor(t.name)) resident.push_back(&t);
     }
-    m->resident_ = std::make_unique<ResidentTensors>(*m->gguf_, resident);
+    // Reads go through the page cache (kept for the next run, which then starts from memory)
+    // when the file fits in memory twice, as the cache's copy and ours; else they bypass it.
+    const uint64_t avail = memory_view().available;
+    const bool keep_cache = avail / 2 > m->gguf_->file_size() + (uint64_t(1) << 30);
+    m->resident_ = std::make_unique<ResidentTensors>(*m->gguf_, resident, keep_cache);
     m->w_ = bind_gguf(*m->gguf_, m->cfg_, o.repack, m->resident_.get());
     if (!experts) return m;
     std::vector<LayerExperts> layers(size_t(m->cfg_.num_hidden_layers + (m->w_.mtp ? 1 : 0)));
@@ -108,6 +112,7 @@ std::unique_ptr<Model> Model::open(const std::string& path, const LoadOptions& o
     so.stats_path = o.expert_stats;
     so.predict = o.predict;
     so.budget = o.ram_budget;
+    so.keep_cache = keep_cache;
     if (so.budget == 0) {
       // What is available now, the other weights in, less a margin for the caches, buffers and
       // what else the machine runs.

@@ -274,6 +274,15 @@ ExpertStoreStats ExpertStore::stats() const {
   return st;
 }
 
+void ExpertStore::wait_for_reads() {
+  std::unique_lock<std::mutex> g(mu_);
+  done_cv_.wait(g, [&] {
+    for (const Slot& s : slots_)
+      if (s.state.load(std::memory_order_acquire) == kLoading) return false;
+    return true;
+  });
+}
+
 void ExpertStore::io_loop(bool warm) {
   // Warm-up reads (and their repacking, which is CPU work) run only on cores nothing else
   // wants: decode's threads keep their cores, and a chat warms up while its user types.

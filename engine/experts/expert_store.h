@@ -88,6 +88,8 @@ class ExpertStore {
   void score_prediction(int64_t layer, std::span<const int32_t> predicted, std::span<const int32_t> routed);
 
   ExpertStoreStats stats() const;
+  // Waits until no read is queued or running (the warm-up included).
+  void wait_for_reads();
 
  private:
   enum State : int { kFree, kLoading, kReady, kFailed };

@@ -124,8 +124,10 @@ TEST(ExpertStore, StatisticsWarmTheNextRun) {
   double picks = 0;
   for (const auto& v : j["layers"][1]) picks += v.get<double>();
   EXPECT_EQ(picks, 24 * 4);  // every token picked 4 experts of layer 1
-  // The next run starts with the most used experts read: its first requests hit.
+  // The next run starts by reading the most used experts: once they are in, its requests hit.
   auto m = Model::open(path, o);
+  m->expert_store()->wait_for_reads();
+  EXPECT_EQ(m->expert_store()->stats().reads, 16);  // the budget's worth, no more
   run(*m, seq, 24);
   EXPECT_GT(m->expert_store()->stats().hits, 0);
   // Statistics of another model are refused with a message naming the file.

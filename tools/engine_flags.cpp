@@ -23,7 +23,7 @@ void add_engine_flags(CLI::App* sub, EngineFlags& f) {
                   "available once the other weights are in, less a margin)");
   sub->add_option("--expert-stats", f.expert_stats,
                   "File of per-expert use: read at start to warm the expert store, written at exit");
-  sub->add_flag("--no-predict", f.no_predict, "Do not read the next layer's likely experts ahead");
+  sub->add_flag("--predict", f.predict, "Read the next layer's likely experts (its router on this layer's input) while this layer computes; reports the prediction's accuracy");
   sub->add_flag("--no-repack", f.no_repack,
                 "Keep copied weights in GGUF's row layout instead of the kernels' row groups (for comparisons)");
 }
@@ -51,7 +51,7 @@ std::unique_ptr<Model> open_model(const std::string& path, const EngineFlags& f)
     if (o.ram_budget == 0) fail("--ram-budget", "must be more than 0");
   }
   o.expert_stats = f.expert_stats;
-  o.predict = !f.no_predict;
+  o.predict = f.predict;
   return Model::open(path, o);
 }
 

@@ -18,7 +18,7 @@ struct EngineFlags {
   bool no_repack = false;
   std::string ram_budget{};  // "" : what the machine (or the memory cgroup) has available
   std::string expert_stats{};  // per-expert use, loaded to warm the store and saved at exit
-  bool no_predict = false;
+  bool predict = false;
 };
 
 void add_engine_flags(CLI::App* sub, EngineFlags& f);

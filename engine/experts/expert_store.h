@@ -41,7 +41,7 @@ struct ExpertStoreOptions {
   bool repack = true;      // into row groups where the kernels have them
   int io_threads = 4;      // concurrent reads
   std::string stats_path;  // per-expert use: loaded to warm the slots, saved on destruction
-  bool predict = true;     // take hints of the next layer's experts (when not everything fits)
+  bool predict = false;    // take hints of the next layer's experts (when not everything fits)
   bool keep_cache = false;  // read through the page cache (else bypass it where it is cold)
 };
 

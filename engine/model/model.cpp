@@ -117,7 +117,9 @@ std::unique_ptr<Model> Model::open(const std::string& path, const LoadOptions& o
       // What is available now, the other weights in, less a margin for the caches, buffers and
       // what else the machine runs.
       const uint64_t avail = memory_view().available;
-      const uint64_t margin = avail / 10 + (uint64_t(512) << 20);
+      // Beyond the slots a process needs its KV cache, scratch, code and stacks (tens of MB on
+      // small models, see the expert store's memory test) and the machine its own slack.
+      const uint64_t margin = avail / 32 + (uint64_t(256) << 20);
       so.budget = avail > margin ? avail - margin : 0;
     }
     m->store_ = std::make_unique<ExpertStore>(path, std::move(layers), so);

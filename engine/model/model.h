@@ -35,7 +35,7 @@ struct LoadOptions {
   uint64_t ram_budget = 0;
   int io_threads = 4;        // Auto: concurrent expert reads
   std::string expert_stats;  // Auto: per-expert use loaded to warm the store and saved at exit
-  bool predict = true;       // Auto: read the next layer's likely experts while this one computes
+  bool predict = false;      // Auto: read the next layer's likely experts while this one computes (off: measured no faster on a disk-bound run)
 };
 
 class Model {

@@ -103,11 +103,15 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
   }
   load_stats();
   // Warm-up reads, lowest priority, into free slots only: the most used experts first (from
-  // the saved statistics), then, when everything fits, all the others in file order.
+  // the saved statistics), then, when the budget holds most of them, the others in file order
+  // until the slots are full. Measured on a cold start with 94% of the experts held: 5.2 tok/s
+  // against 4.1 reading only on demand; with 40% held the guesses cost disk time the demands
+  // needed (3.0 against 3.35 tok/s), so below 3/4 only the statistics guide it.
+  const bool fill = 4 * n >= 3 * total_;
   std::vector<std::pair<double, std::pair<int64_t, int32_t>>> order;
   for (size_t l = 0; l < layers_.size(); ++l)
     for (size_t e = 0; e < layers_[l].experts.size(); ++e)
-      if (use_[l][e] > 0 || n == total_) order.push_back({-use_[l][e], {int64_t(l), int32_t(e)}});
+      if (use_[l][e] > 0 || fill) order.push_back({-use_[l][e], {int64_t(l), int32_t(e)}});
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [u, le] : order) {
     if (slot_of(le.first, le.second) >= 0) continue;

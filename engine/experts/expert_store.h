@@ -2,8 +2,9 @@
 // a token needs a few of them per layer, so they live in a pool of slots in huge-page memory,
 // filled by large reads from the file when routing asks for them, kept by how much they are
 // used (a count that halves with time), and repacked into the kernels' row groups as they land.
-// When the budget holds every expert, all are read in the background after start-up and
-// decode then runs as from a full copy; start-up never waits for them.
+// Slots nobody asked for yet are filled in the background (the most used experts of a saved
+// run first, then, when the budget holds most experts, file order), so when it holds every
+// expert decode soon runs as from a full copy; start-up never waits for them.
 //
 // One thread (the decoder's) calls fetch/get/hint/release; reads run on the store's own I/O
 // threads. Results do not depend on what was resident: a slot holds the file's bytes.

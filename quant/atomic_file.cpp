@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <cstring>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 
 namespace dsinfer {
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+AtomicFile::AtomicFile(std::string path)
+    : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())), registration_(tmp_) {
+  check_output_path(path_);
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (!f_) fail(path_, std::string("cannot create output: ") + std::strerror(errno));
 }

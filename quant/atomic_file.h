@@ -1,11 +1,15 @@
 // An output file that appears under its final name only when complete.
 // Writes go to "<path>.tmp.<pid>"; commit() flushes, fsyncs and renames; destruction
-// without commit() removes the temporary, so a failure never leaves a partial file.
+// without commit() removes the temporary, so a failure never leaves a partial file, and a
+// fatal signal removes it too (quant/temp_files.h). An existing target that is not a regular
+// file (a device, a FIFO, a directory) is refused: the rename would replace it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+
+#include "quant/temp_files.h"
 
 namespace dsinfer {
 
@@ -28,6 +32,7 @@ class AtomicFile {
 
  private:
   std::string path_, tmp_;
+  TempFileRegistration registration_;  // before f_: registered before the file exists
   std::FILE* f_ = nullptr;
 };
 

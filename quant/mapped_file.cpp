@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 
 namespace dsinfer {
@@ -61,39 +62,15 @@ uint64_t physical_memory_bytes() noexcept {
 }
 
 MappedFile::MappedFile(const std::string& path, MapMode mode) : path_(path), mode_(mode) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    fail(path, std::string("cannot stat: ") + std::strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(path, "not a regular file");
-  }
-  size_ = size_t(st.st_size);
+  const RegularFile f(path);  // refuses FIFOs, devices and directories without blocking
+  size_ = size_t(f.size());
   if (size_ > 0) {
-    void* p = nullptr;
-    if (mode == MapMode::Copy) {
-      try {
-        p = copy_file(fd, size_, path);
-      } catch (...) {
-        ::close(fd);
-        throw;
-      }
-    } else {
-      p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
-    }
-    if (p == MAP_FAILED) {
-      int e = errno;
-      ::close(fd);
-      fail(path, std::string("cannot map: ") + std::strerror(e));
-    }
+    void* p = mode == MapMode::Copy ? copy_file(f.fd(), size_, path)
+                                    : ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, f.fd(), 0);
+    if (p == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
     data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);  // the mapping keeps the file alive
+  // The mapping keeps the file alive after f closes it.
 }
 
 MappedFile::~MappedFile() { release(); }

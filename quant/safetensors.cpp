@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "simd/shape.h"
 
@@ -115,11 +115,9 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& dir) : dir_(dir)
   const fs::path index_path = root / "model.safetensors.index.json";
   if (fs::exists(index_path, ec)) {
     const std::string ip = index_path.string();
-    std::ifstream in(index_path);
-    if (!in) fail(ip, "cannot read");
     json idx;
     try {
-      idx = json::parse(in);
+      idx = json::parse(read_regular_file(ip));
     } catch (const json::parse_error& e) {
       fail(ip, std::string("not valid JSON: ") + e.what());
     }

@@ -69,17 +69,29 @@ std::string read_file(const std::string& path) {
 
 CommandResult run_dsinfer(const std::string& args) { return run_dsinfer_with_input(args, ""); }
 
-CommandResult run_dsinfer_with_input(const std::string& args, const std::string& input) {
+namespace {
+
+CommandResult run_command(const std::string& prefix, const std::string& args, const std::string& input) {
   TempDir t;
   write_file(t.file("in"), input);
   const std::string cmd =
-      dsinfer_bin() + " " + args + " >" + t.file("out") + " 2>" + t.file("err") + " <" + t.file("in");
+      prefix + dsinfer_bin() + " " + args + " >" + t.file("out") + " 2>" + t.file("err") + " <" + t.file("in");
   const int st = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   r.out = read_file(t.file("out"));
   r.err = read_file(t.file("err"));
   return r;
+}
+
+}  // namespace
+
+CommandResult run_dsinfer_with_input(const std::string& args, const std::string& input) {
+  return run_command("", args, input);
+}
+
+CommandResult run_dsinfer_within(const std::string& args, int seconds) {
+  return run_command("timeout -k 5 " + std::to_string(seconds) + " ", args, "");
 }
 
 }  // namespace dsinfer::test

@@ -56,5 +56,8 @@ Agreement agreement(const std::vector<float>& ref, const std::vector<float>& got
 CommandResult run_dsinfer(const std::string& args);
 // The same with `input` on stdin (a file, so not a terminal).
 CommandResult run_dsinfer_with_input(const std::string& args, const std::string& input);
+// run_dsinfer for at most `seconds`: a run still going then is killed and gets exit code 124
+// (coreutils' timeout), so a test of something that used to hang fails instead of hanging.
+CommandResult run_dsinfer_within(const std::string& args, int seconds);
 
 }  // namespace dsinfer::test

@@ -2,11 +2,11 @@
 // that survives crashes and resumes where it stopped. With --parallel N, N sequences decode
 // together: each step feeds one token of every active sequence in one pass over the weights.
 #include <omp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,8 +18,11 @@
 #include "engine/model/model_tokenizer.h"
 #include "engine/generation/sampler.h"
 #include "engine/tokenizer/chat_format.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
+#include "tools/batch/batch_record.h"
 #include "tools/batch/results_journal.h"
+#include "tools/context_flag.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
 #include "tools/progress.h"
@@ -33,87 +36,14 @@ using json = nlohmann::json;
 
 struct BatchOptions {
   std::string model, in, out, chat_format;
-  int64_t parallel = 1, n_predict = 256, ctx = 4096;
+  int64_t parallel = 1, n_predict = 256, ctx = 0;  // ctx 0: the model's, at most 4096
   EngineFlags engine;
   SamplingFlags sampling;
 };
 
-struct Job {
-  json id;
-  int64_t line = 0;
-  std::vector<int32_t> prompt;
-  int64_t max_tokens = 0;
-  SamplingParams params;
-  std::vector<std::string> stop;
-};
-
-// One input line to a job; throws Error with the reason for a bad line.
-Job parse_job(const json& j, int64_t line, const BatchOptions& o, const SamplingParams& defaults,
-              const Tokenizer& tok, const std::optional<ChatFormat>& format) {
-  Job job;
-  job.line = line;
-  job.id = j["id"];
-  job.max_tokens = o.n_predict;
-  job.params = defaults;
-  job.stop = o.sampling.stop;
-  const bool has_prompt = j.contains("prompt"), has_messages = j.contains("messages");
-  if (has_prompt == has_messages) fail("input", "needs exactly one of \"prompt\" and \"messages\"");
-  if (has_prompt) {
-    if (!j["prompt"].is_string()) fail("input", "\"prompt\" must be a string");
-    EncodeOptions eo;
-    eo.parse_special = false;
-    eo.add_bos = tok.bos_id() >= 0;
-    job.prompt = tok.encode(j["prompt"].get<std::string>(), eo);
-  } else {
-    if (!format) fail("input", "\"messages\" need a chat format: the model has no known chat template (--chat-format)");
-    if (!j["messages"].is_array() || j["messages"].empty()) fail("input", "\"messages\" must be a non-empty array");
-    std::vector<ChatMessage> msgs;
-    for (const json& m : j["messages"]) {
-      if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
-          !m["content"].is_string())
-        fail("input", "each message needs a string \"role\" and \"content\"");
-      msgs.push_back({m["role"], m["content"]});
-    }
-    job.prompt = render_chat(*format, msgs, tok).encode(tok);
-  }
-  if (job.prompt.empty()) fail("input", "the prompt is empty");
-  auto num = [&](const char* k) -> std::optional<double> {
-    if (!j.contains(k)) return std::nullopt;
-    if (!j[k].is_number()) fail("input", std::string("\"") + k + "\" must be a number");
-    return j[k].get<double>();
-  };
-  if (auto v = num("max_tokens")) {
-    if (*v < 1) fail("input", "\"max_tokens\" must be at least 1");
-    job.max_tokens = int64_t(*v);
-  }
-  if (auto v = num("temperature")) job.params.temperature = float(*v);
-  if (auto v = num("top_p")) job.params.top_p = float(*v);
-  if (auto v = num("top_k")) job.params.top_k = int32_t(*v);
-  if (auto v = num("min_p")) job.params.min_p = float(*v);
-  if (auto v = num("seed")) {
-    if (*v < 0) fail("input", "\"seed\" must not be negative");
-    job.params.seed = uint64_t(*v);
-  }
-  if (j.contains("stop")) {
-    job.stop.clear();
-    if (j["stop"].is_string()) job.stop.push_back(j["stop"]);
-    else if (j["stop"].is_array()) {
-      for (const json& s : j["stop"]) {
-        if (!s.is_string()) fail("input", "\"stop\" must be a string or an array of strings");
-        job.stop.push_back(s);
-      }
-    } else fail("input", "\"stop\" must be a string or an array of strings");
-  }
-  validate(job.params);
-  if (int64_t(job.prompt.size()) + 1 > o.ctx)
-    fail("input", "the prompt has " + std::to_string(job.prompt.size()) + " tokens; --ctx is " + std::to_string(o.ctx));
-  job.max_tokens = std::min(job.max_tokens, o.ctx - int64_t(job.prompt.size()));
-  return job;
-}
-
 // A sequence slot in flight.
 struct Slot {
-  const Job* job = nullptr;
+  const BatchJob* job = nullptr;
   std::unique_ptr<Sampler> sampler;
   std::optional<Continuation> cont;
   std::string text;
@@ -148,10 +78,18 @@ class ProgressLine {
 void run_batch(const BatchOptions& o) {
   if (o.parallel < 1 || o.parallel > 64) fail("--parallel", "must be between 1 and 64");
   if (o.n_predict < 1) fail("-n", "must be at least 1");
-  if (o.ctx < 16) fail("--ctx", "must be at least 16");
+  if (o.ctx < 0) fail("--ctx", "must be at least 16");
   const SamplingParams defaults = sampling_params(o.sampling);
-  std::ifstream in(o.in, std::ios::binary);
-  if (!in) fail(o.in, "cannot read");
+  // Inputs first: regular files only (a FIFO or a device would block or never end), and the
+  // results must not be the prompts (--out X for --in X would read the prompts as results).
+  std::string input;
+  {
+    const RegularFile in(o.in);
+    input = read_stream(in.fd(), o.in);
+    struct stat out {};
+    if (::stat(o.out.c_str(), &out) == 0 && out.st_dev == in.device() && out.st_ino == in.inode())
+      fail("--out", o.out + " is the same file as --in " + o.in + "; give the results a file of their own");
+  }
   ResultsJournal journal(o.out);
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
   auto model = open_model(path, o.engine);
@@ -165,26 +103,30 @@ void run_batch(const BatchOptions& o) {
       if (!o.chat_format.empty()) throw;  // a wrong --chat-format is the user's error
     }
   }
+  BatchSettings settings;
+  settings.context = context_for(o.ctx, model->config().max_position_embeddings);
+  settings.n_predict = o.n_predict;
+  settings.params = defaults;
+  settings.stop = o.sampling.stop;
 
   // Read every line first: bad ones are answered at once, duplicates reported, done ones skipped.
-  std::vector<Job> jobs;
+  std::vector<BatchJob> jobs;
   std::unordered_map<std::string, int64_t> first_line;
   int64_t line_no = 0, skipped = 0, errors = 0;
-  std::string line;
-  while (std::getline(in, line)) {
+  for (size_t start = 0; start < input.size();) {
+    size_t end = input.find('\n', start);
+    if (end == std::string::npos) end = input.size();
+    std::string_view line(input.data() + start, end - start);
+    start = end + 1;
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    json j = json::parse(line, nullptr, false);
-    json rec = {{"id", nullptr}, {"line", line_no}};
-    if (!j.is_discarded() && j.is_object() && j.contains("id") && (j["id"].is_string() || j["id"].is_number()))
-      rec = {{"id", j["id"]}};
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    BatchLine bl = read_batch_line(line, line_no);
+    json& rec = bl.rec;
     const std::string key = id_key(rec);
-    if (rec["id"].is_null() || !j.is_object()) {
+    if (!bl.object) {
       if (journal.done().count(key)) continue;
-      rec["error"] = j.is_discarded() ? "line " + std::to_string(line_no) + ": not valid JSON"
-                     : !j.is_object() ? "line " + std::to_string(line_no) + ": not a JSON object"
-                                      : "line " + std::to_string(line_no) + ": needs an \"id\" (string or number)";
+      rec["error"] = bl.error;
       journal.append(rec);
       ++errors;
       continue;
@@ -199,7 +141,7 @@ void run_batch(const BatchOptions& o) {
       continue;
     }
     try {
-      jobs.push_back(parse_job(j, line_no, o, defaults, *tok, format));
+      jobs.push_back(parse_batch_record(*bl.object, line_no, settings, *tok, format));
     } catch (const Error& e) {
       rec["error"] = "line " + std::to_string(line_no) + ": " + e.what();
       journal.append(rec);
@@ -213,7 +155,7 @@ void run_batch(const BatchOptions& o) {
   }
 
   SessionOptions so = session_options(o.engine);
-  so.context = std::min<int64_t>(o.ctx, model->config().max_position_embeddings);
+  so.context = settings.context;
   so.sequences = std::min<int64_t>(o.parallel, int64_t(jobs.size()));
   if (so.sequences > 1 && so.engine != EngineKind::Fast) fail("--parallel", "needs the fast engine");
   auto dec = make_decoder(*model, so);
@@ -310,7 +252,7 @@ void add_batch_command(CLI::App& app) {
   sub->add_option("--out", o->out, "Results, appended; ids already there are skipped")->required();
   sub->add_option("--parallel", o->parallel, "Sequences decoded together")->capture_default_str();
   sub->add_option("-n,--n-predict", o->n_predict, "Default most tokens per record")->capture_default_str();
-  sub->add_option("--ctx", o->ctx, "Context per sequence")->capture_default_str();
+  sub->add_option("--ctx", o->ctx, "Context per sequence (default: the model's, at most 4096)");
   sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
   add_sampling_flags(sub, o->sampling);
   add_engine_flags(sub, o->engine);

@@ -245,14 +245,18 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
 
 void run_bench(const BenchOptions& o) {
   if (o.prompt < 0 || o.gen < 0 || o.depth < 0) fail("bench", "-p, -n and -d must not be negative");
-  if (o.reps < 1) fail("-r", "needs at least one repetition");
+  if (o.reps < 1 || o.reps > 1000) fail("-r", "must be from 1 to 1000 repetitions");
   if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
   SessionOptions so = session_options(o.engine);
-  so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   const int threads = omp_get_max_threads();
   const auto t0 = std::chrono::steady_clock::now();
   auto model = open_model(o.model, o.engine);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Each count alone first, so the sum cannot overflow.
+  const int64_t ctx = model->config().max_position_embeddings;
+  if (o.prompt > ctx || o.depth > ctx || o.gen > ctx || o.depth + std::max(o.prompt, o.gen) + 1 > ctx)
+    fail("bench", "-d + max(-p, -n) + 1 tokens must fit in the model's context of " + std::to_string(ctx));
+  so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   if (o.batch > 0) return run_batch(*model, o, so, load_s);
   const uint64_t per_token = bytes_per_token(*model);
   Runner runner(*model, o, so);

@@ -9,11 +9,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "engine/decoder.h"
 #include "engine/generation/generation.h"
@@ -21,8 +19,11 @@
 #include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "quant/atomic_file.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
+#include "tools/chat/chat_command.h"
 #include "tools/chat/line_reader.h"
+#include "tools/context_flag.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
 #include "tools/store_stats.h"
@@ -38,7 +39,7 @@ extern "C" void on_sigint(int) { g_interrupted = 1; }
 
 struct ChatCliOptions {
   std::string model, system, chat_format, history;
-  int64_t n_predict = 2048, ctx = 4096;
+  int64_t n_predict = 2048, ctx = 0;  // ctx 0: the model's, at most 4096
   bool thinking = false, drop_oldest = false, no_color = false;
   EngineFlags engine;
   SamplingFlags sampling;
@@ -106,55 +107,6 @@ class ReplyPrinter {
   std::string pending_;
 };
 
-nlohmann::json to_json(const std::vector<ChatMessage>& m) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& x : m) j.push_back({{"role", x.role}, {"content", x.content}});
-  return j;
-}
-
-std::vector<ChatMessage> from_json(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object() || !j.contains("messages") || !j["messages"].is_array())
-    fail(where, "not a conversation written by /save (expected {\"messages\": [...]})");
-  std::vector<ChatMessage> m;
-  for (const auto& x : j["messages"]) {
-    if (!x.is_object() || !x.contains("role") || !x.contains("content") || !x["role"].is_string() ||
-        !x["content"].is_string())
-      fail(where, "each message needs a string role and content");
-    const std::string role = x["role"];
-    if (role != "system" && role != "user" && role != "assistant") fail(where, "unknown role '" + role + "'");
-    m.push_back({role, x["content"]});
-  }
-  return m;
-}
-
-void set_param(Generator& gen, int64_t& max_tokens, const std::string& name, const std::string& value) {
-  SamplingParams p = gen.sampler().params();
-  double v = 0;
-  try {
-    size_t used = 0;
-    v = std::stod(value, &used);
-    if (used != value.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    fail("/set " + name, "'" + value + "' is not a number");
-  }
-  if (name == "temp") p.temperature = float(v);
-  else if (name == "top_k") p.top_k = int32_t(v);
-  else if (name == "top_p") p.top_p = float(v);
-  else if (name == "min_p") p.min_p = float(v);
-  else if (name == "repeat_penalty") p.repeat_penalty = float(v);
-  else if (name == "presence_penalty") p.presence_penalty = float(v);
-  else if (name == "frequency_penalty") p.frequency_penalty = float(v);
-  else if (name == "repeat_last_n") p.repeat_last_n = int32_t(v);
-  else if (name == "seed") p.seed = uint64_t(v);
-  else if (name == "max_tokens") {
-    if (v < 1) fail("/set max_tokens", "must be at least 1");
-    max_tokens = int64_t(v);
-    return;
-  } else
-    fail("/set", "unknown parameter '" + name + "' (see /help)");
-  gen.sampler().set_params(p);
-}
-
 std::string default_history_file() {
   const char* home = std::getenv("HOME");
   return home && *home ? std::string(home) + "/.dsinfer_history" : std::string();
@@ -163,14 +115,14 @@ std::string default_history_file() {
 void run_chat(const ChatCliOptions& o) {
   const SamplingParams sp = sampling_params(o.sampling);
   if (o.n_predict < 1) fail("-n", "must be at least 1");
-  if (o.ctx < 16) fail("--ctx", "must be at least 16");
+  if (o.ctx < 0) fail("--ctx", "must be at least 16");
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
   auto model = open_model(path, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   const ChatFormat format = pick_chat_format(*tok, o.chat_format, path);
   SessionOptions so = session_options(o.engine);
-  so.context = std::min<int64_t>(o.ctx, model->config().max_position_embeddings);
+  so.context = context_for(o.ctx, model->config().max_position_embeddings);
   auto dec = make_decoder(*model, so);
   Generator gen(*dec, tok.get(), sp);
   const bool interactive = ::isatty(0) != 0;
@@ -195,67 +147,68 @@ void run_chat(const ChatCliOptions& o) {
 
   while (auto line = reader.read(interactive ? (color ? "\x1b[1m>\x1b[0m " : "> ") : "")) {
     if (line->empty()) continue;
-    if ((*line)[0] == '/') {
-      std::istringstream in(*line);
-      std::string cmd;
-      in >> cmd;
-      std::string rest;
-      std::getline(in >> std::ws, rest);
+    if (const auto cmd = parse_chat_command(*line)) {
+      using K = ChatCommand::Kind;
+      bool quit = false;
       try {
-        if (cmd == "/help") {
-          std::fputs(kHelp, stderr);
-        } else if (cmd == "/quit" || cmd == "/exit") {
-          break;
-        } else if (cmd == "/reset") {
-          std::erase_if(msgs, [](const ChatMessage& m) { return m.role != "system"; });
-          gen.reset();
-          note("conversation cleared");
-        } else if (cmd == "/system") {
-          std::erase_if(msgs, [](const ChatMessage& m) { return m.role == "system"; });
-          if (!rest.empty()) msgs.insert(msgs.begin(), {"system", rest});
-          note(rest.empty() ? "system message removed" : "system message set");
-        } else if (cmd == "/save") {
-          if (rest.empty()) fail("/save", "needs a file name");
-          AtomicFile f(rest);
-          f.write(nlohmann::json({{"messages", to_json(msgs)}}).dump(1) + "\n");
-          f.commit();
-          note("saved " + std::to_string(msgs.size()) + " messages to " + rest);
-        } else if (cmd == "/load") {
-          if (rest.empty()) fail("/load", "needs a file name");
-          std::ifstream f(rest);
-          if (!f) fail(rest, "cannot read");
-          nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
-          if (j.is_discarded()) fail(rest, "not valid JSON");
-          msgs = from_json(j, rest);
-          note("loaded " + std::to_string(msgs.size()) + " messages");
-        } else if (cmd == "/stats") {
-          const auto& l = st.last;
-          std::fprintf(stderr,
-                       "last turn: prompt %lld tokens (%lld reused from the cache, %lld computed) in %.2f s; "
-                       "%lld generated in %.2f s (%.1f tok/s), finish %s\n"
-                       "session:   %lld turns, %lld prompt tokens (%lld reused), %lld generated; context %lld/%lld\n",
-                       (long long)l.prompt_tokens, (long long)l.reused_tokens,
-                       (long long)(l.prompt_tokens - l.reused_tokens), l.prefill_s, (long long)l.completion_tokens,
-                       l.decode_s, l.decode_s > 0 ? double(l.completion_tokens) / l.decode_s : 0.0,
-                       l.finish_reason.empty() ? "-" : l.finish_reason.c_str(), (long long)st.turns,
-                       (long long)st.prompt_tokens, (long long)st.reused, (long long)st.generated,
-                       (long long)dec->n_past(), (long long)dec->context());
-          if (model->expert_store())
-            std::fprintf(stderr, "%s\n",
-                         store_stats_line(*model, st.prompt_tokens - st.reused + st.generated).c_str());
-        } else if (cmd == "/set") {
-          std::istringstream a(rest);
-          std::string name, value;
-          a >> name >> value;
-          if (name.empty() || value.empty()) fail("/set", "usage: /set NAME VALUE");
-          set_param(gen, max_tokens, name, value);
-          note(name + " = " + value);
-        } else {
-          note("unknown command " + cmd + " (/help lists them)");
+        switch (cmd->kind) {
+          case K::Help: std::fputs(kHelp, stderr); break;
+          case K::Quit: quit = true; break;
+          case K::Reset:
+            std::erase_if(msgs, [](const ChatMessage& m) { return m.role != "system"; });
+            gen.reset();
+            note("conversation cleared");
+            break;
+          case K::System:
+            std::erase_if(msgs, [](const ChatMessage& m) { return m.role == "system"; });
+            if (!cmd->rest.empty()) msgs.insert(msgs.begin(), {"system", cmd->rest});
+            note(cmd->rest.empty() ? "system message removed" : "system message set");
+            break;
+          case K::Save: {
+            if (cmd->rest.empty()) fail("/save", "needs a file name");
+            AtomicFile f(cmd->rest);
+            f.write(conversation_to_json(msgs).dump(1) + "\n");
+            f.commit();
+            note("saved " + std::to_string(msgs.size()) + " messages to " + cmd->rest);
+            break;
+          }
+          case K::Load: {
+            if (cmd->rest.empty()) fail("/load", "needs a file name");
+            const nlohmann::json j = nlohmann::json::parse(read_regular_file(cmd->rest), nullptr, false);
+            if (j.is_discarded()) fail(cmd->rest, "not valid JSON");
+            msgs = conversation_from_json(j, cmd->rest);
+            note("loaded " + std::to_string(msgs.size()) + " messages");
+            break;
+          }
+          case K::Stats: {
+            const auto& l = st.last;
+            std::fprintf(stderr,
+                         "last turn: prompt %lld tokens (%lld reused from the cache, %lld computed) in %.2f s; "
+                         "%lld generated in %.2f s (%.1f tok/s), finish %s\n"
+                         "session:   %lld turns, %lld prompt tokens (%lld reused), %lld generated; context %lld/%lld\n",
+                         (long long)l.prompt_tokens, (long long)l.reused_tokens,
+                         (long long)(l.prompt_tokens - l.reused_tokens), l.prefill_s, (long long)l.completion_tokens,
+                         l.decode_s, l.decode_s > 0 ? double(l.completion_tokens) / l.decode_s : 0.0,
+                         l.finish_reason.empty() ? "-" : l.finish_reason.c_str(), (long long)st.turns,
+                         (long long)st.prompt_tokens, (long long)st.reused, (long long)st.generated,
+                         (long long)dec->n_past(), (long long)dec->context());
+            if (model->expert_store())
+              std::fprintf(stderr, "%s\n",
+                           store_stats_line(*model, st.prompt_tokens - st.reused + st.generated).c_str());
+            break;
+          }
+          case K::Set: {
+            SamplingParams p = gen.sampler().params();
+            note(apply_set(cmd->rest, p, max_tokens, dec->context()));
+            gen.sampler().set_params(p);
+            break;
+          }
+          case K::Unknown: note("unknown command " + cmd->name + " (/help lists them)"); break;
         }
       } catch (const Error& e) {
         note(std::string("error: ") + e.what());
       }
+      if (quit) break;
       continue;
     }
 
@@ -270,9 +223,12 @@ void run_chat(const ChatCliOptions& o) {
     }
     if (int64_t(prompt.size()) + 1 > dec->context()) {
       msgs.pop_back();
-      note("the context is full (" + std::to_string(prompt.size()) + " tokens needed, " +
-           std::to_string(dec->context()) + " held): /reset to start over, or restart with --drop-oldest or a "
-           "larger --ctx");
+      const std::string need = std::to_string(prompt.size()) + " tokens needed, " + std::to_string(dec->context()) + " held";
+      // With --drop-oldest, only this message is left after the system message: it alone is too long.
+      note(o.drop_oldest ? "this message does not fit in the context even with the older turns dropped (" + need +
+                               "): /reset to start over, or restart with a larger --ctx"
+                         : "the context is full (" + need +
+                               "): /reset to start over, or restart with --drop-oldest or a larger --ctx");
       continue;
     }
     GenerationRequest req;
@@ -329,7 +285,7 @@ void add_chat_command(CLI::App& app) {
   sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
   sub->add_flag("--thinking", o->thinking, "DeepSeek V3.1 format: reply in thinking mode");
   sub->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply")->capture_default_str();
-  sub->add_option("--ctx", o->ctx, "Context length in tokens")->capture_default_str();
+  sub->add_option("--ctx", o->ctx, "Context length in tokens (default: the model's, at most 4096)");
   sub->add_flag("--drop-oldest", o->drop_oldest, "When the context fills, drop the oldest turns instead of stopping");
   sub->add_option("--history", o->history, "History file (default: ~/.dsinfer_history)");
   sub->add_flag("--no-color", o->no_color, "No escape codes even on a terminal");

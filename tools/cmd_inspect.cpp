@@ -11,6 +11,7 @@
 #include "engine/model/gguf_metadata.h"
 #include "engine/model/model.h"
 #include "engine/model/model_tokenizer.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "quant/gguf_reader.h"
 #include "tools/commands.h"
@@ -55,14 +56,11 @@ class LoadCounter final : public RouterBiasHook {
 // Routes a text through the model and prints each MoE layer's expert load: how a file's
 // routing compares with a trained model's (every expert used, max/mean load about 1.5-2).
 void print_routing(const InspectOptions& o) {
+  if (o.routing_tokens < 1) fail("--routing-tokens", "must be at least 1");
   const auto model = Model::open(o.file, WeightsLoad::Mmap);
   const ModelConfig& c = model->config();
   std::string text = builtin_routing_text();
-  if (!o.routing_text.empty()) {
-    std::ifstream in(o.routing_text, std::ios::binary);
-    if (!in) fail(o.routing_text, "cannot read");
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  if (!o.routing_text.empty()) text = read_text_input(o.routing_text);
   const auto windows = routing_windows(*model, text, o.routing_tokens, std::min<int64_t>(512, c.max_position_embeddings));
   LoadCounter counter(c);
   run_routing_pass(*model, windows, counter);

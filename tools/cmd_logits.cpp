@@ -46,6 +46,11 @@ void run_logits(const LogitsOptions& o) {
   const AttnMode mode = o.attn == "naive" ? AttnMode::Naive : AttnMode::Absorb;
   auto model = open_model(o.model, o.engine);
   const ModelConfig& c = model->config();
+  const int64_t ctx = c.max_position_embeddings, n = int64_t(prompt.size());
+  if (n > ctx) fail("--tokens", std::to_string(n) + " tokens are more than the model's context of " + std::to_string(ctx));
+  if (o.decode > ctx - n)
+    fail("--decode", std::to_string(o.decode) + " steps after " + std::to_string(n) + " prompt tokens exceed the model's context of " +
+                         std::to_string(ctx) + " (at most " + std::to_string(ctx - n) + ")");
   if (!o.mtp_out.empty() && !model->has_mtp()) fail(o.model, "--mtp-out: this model has no MTP module");
   if (!o.mtp_out.empty() && prompt.size() < 2) fail("--mtp-out", "needs at least two prompt tokens");
 

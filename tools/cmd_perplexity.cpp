@@ -11,6 +11,7 @@
 #include "engine/model/model.h"
 #include "engine/model/model_tokenizer.h"
 #include "engine/decoder.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
@@ -40,12 +41,14 @@ int32_t log_softmax(const float* x, int64_t n, std::vector<double>& out) {
 
 void run_perplexity(const PerplexityOptions& o) {
   if (o.ctx < 8) fail("--ctx", "must be at least 8");
+  if (o.max_windows < 0) fail("--max-windows", "must not be negative (0: all)");
   auto model = open_model(o.model, o.engine);
+  if (o.ctx > model->config().max_position_embeddings)
+    fail("--ctx", std::to_string(o.ctx) + " is more than the model's context of " +
+                      std::to_string(model->config().max_position_embeddings) + " tokens");
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(o.model, "this model carries no tokenizer");
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in) fail(o.file, "cannot read");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_text_input(o.file);
   EncodeOptions eo;
   eo.parse_special = false;  // the text is data, not a conversation
   const std::vector<int32_t> ids = tok->encode(text, eo);

@@ -16,6 +16,7 @@
 #include "tools/quantize/conversion_plan.h"
 #include "tools/quantize/converter.h"
 #include "tools/quantize/tokenizer_metadata.h"
+#include "tools/thread_count.h"
 
 namespace dsinfer::cli {
 
@@ -27,7 +28,7 @@ struct QuantizeOptions {
   std::string model, out, type, tokenizer;
   std::vector<std::string> tensor_types;
   bool no_mtp = false, dry_run = false, no_search = false, quiet = false;
-  int threads = 0;
+  int64_t threads = 0;
 };
 
 void print_plan(const ConversionPlan& plan, const QuantRecipe& recipe) {
@@ -55,7 +56,7 @@ void print_plan(const ConversionPlan& plan, const QuantRecipe& recipe) {
 }
 
 void run_quantize(const QuantizeOptions& o) {
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  set_threads(o.threads, omp_get_max_threads(), "--threads");
   QuantRecipe recipe;
   if (!o.type.empty()) {
     recipe.has_base = true;
@@ -120,7 +121,7 @@ void add_quantize_command(CLI::App& app) {
   sub->add_flag("--no-mtp", o->no_mtp, "Leave out the multi-token-prediction layer");
   sub->add_flag("--no-search", o->no_search, "Q4_0 with round-to-nearest scales (ggml's reference quantizer)");
   sub->add_option("--tokenizer", o->tokenizer, "Directory with tokenizer.json to embed (default: the model directory)");
-  sub->add_option("--threads", o->threads, "Worker threads");
+  sub->add_option("--threads", o->threads, "Worker threads (default: OpenMP's, at most 4 x the logical CPUs)");
   sub->add_flag("--dry-run", o->dry_run, "Print the plan (types, shapes, sizes by role) and write nothing");
   sub->add_flag("--quiet", o->quiet, "No progress on stderr");
   sub->callback([o] { run_quantize(*o); });

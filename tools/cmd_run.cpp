@@ -18,6 +18,7 @@
 #include "engine/model/model.h"
 #include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
@@ -34,28 +35,26 @@ struct RunOptions {
   bool quiet = false, chat = false, thinking = false, stats = false;
   EngineFlags engine;
   SamplingFlags sampling;
-  CLI::Option *prompt_opt = nullptr, *system_opt = nullptr;
+  CLI::Option *prompt_opt = nullptr, *system_opt = nullptr, *tokens_opt = nullptr;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot read");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 void run_run(RunOptions o) {
   if (o.model.empty()) o.model = bundled_model_path();
   if (o.n_predict < 0) fail("-n", "must not be negative");
   if (o.system_opt->count() && !o.chat) fail("--system", "only applies with --chat");
   if (!o.chat_format.empty() && !o.chat) fail("--chat-format", "only applies with --chat");
-  if (o.chat && !o.tokens.empty()) fail("--chat", "takes text, not --tokens");
+  const bool by_ids = o.tokens_opt->count() > 0;  // --tokens "" is an empty list, not "no --tokens"
+  if (o.chat && by_ids) fail("--chat", "takes text, not --tokens");
   const SamplingParams sp = sampling_params(o.sampling);
   // Text from -p, -f, or stdin when it is not a terminal.
   std::string text;
-  if (o.tokens.empty()) {
+  std::vector<int32_t> prompt;
+  if (by_ids) {
+    prompt = parse_token_list(o.tokens, "--tokens");
+  } else {
     if (o.prompt_opt->count()) text = o.prompt;
-    else if (!o.file.empty()) text = read_text(o.file);
-    else if (!::isatty(0)) text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    else if (!o.file.empty()) text = read_text_input(o.file);  // a regular file, or "-" for stdin
+    else if (!::isatty(0)) text = read_stream(0, "stdin");     // bounded: /dev/zero on stdin ends
     else fail("run", "no prompt: give -p TEXT, -f FILE, or pipe it on stdin");
   }
 
@@ -63,10 +62,7 @@ void run_run(RunOptions o) {
   const auto t0 = clock::now();
   auto model = open_model(o.model, o.engine);
   auto tok = open_model_tokenizer(*model);
-  std::vector<int32_t> prompt;
-  if (!o.tokens.empty()) {
-    prompt = parse_token_list(o.tokens, "--tokens");
-  } else {
+  if (!by_ids) {
     if (!tok) fail(o.model, "this model carries no tokenizer: give the prompt as --tokens");
     if (o.chat) {
       std::vector<ChatMessage> msgs;
@@ -84,14 +80,15 @@ void run_run(RunOptions o) {
   }
   if (prompt.empty()) fail("run", "the prompt is empty");
   SessionOptions so = session_options(o.engine);
-  so.context = std::min<int64_t>(int64_t(prompt.size()) + o.n_predict, model->config().max_position_embeddings);
+  const int64_t model_ctx = model->config().max_position_embeddings;
+  so.context = std::min<int64_t>(int64_t(prompt.size()) + std::min(o.n_predict, model_ctx), model_ctx);
   if (int64_t(prompt.size()) > so.context)
     fail("run", "the prompt has " + std::to_string(prompt.size()) + " tokens; the model's context is " +
                     std::to_string(so.context));
   auto dec = make_decoder(*model, so);
   const auto t1 = clock::now();
 
-  Generator gen(*dec, o.tokens.empty() ? tok.get() : nullptr, sp);
+  Generator gen(*dec, by_ids ? nullptr : tok.get(), sp);
   GenerationRequest req;
   req.prompt = prompt;
   req.max_tokens = o.n_predict;
@@ -102,7 +99,7 @@ void run_run(RunOptions o) {
     return true;
   };
   const GenerationResult res = gen.generate(req);
-  if (o.tokens.empty())
+  if (!by_ids)
     std::cout << std::endl;
   else
     std::cout << nlohmann::json(gen.generated()).dump() << std::endl;
@@ -134,8 +131,8 @@ void add_run_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("run", "Generate a completion and stream it to stdout");
   sub->add_option("model", o->model, "GGUF file or checkpoint directory (default: the bundled demo model)");
   o->prompt_opt = sub->add_option("-p,--prompt", o->prompt, "Prompt text (else -f, else stdin)");
-  auto* f = sub->add_option("-f,--file", o->file, "Read the prompt from a file");
-  auto* t = sub->add_option("--tokens", o->tokens, "Prompt as token ids, comma-separated (output as ids)");
+  auto* f = sub->add_option("-f,--file", o->file, "Read the prompt from a file (- for stdin)");
+  auto* t = o->tokens_opt = sub->add_option("--tokens", o->tokens, "Prompt as token ids, comma-separated (output as ids)");
   o->prompt_opt->excludes(f)->excludes(t);
   f->excludes(t);
   sub->add_option("-n,--n-predict", o->n_predict, "Most tokens to generate")->capture_default_str();

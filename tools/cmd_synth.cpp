@@ -15,6 +15,7 @@
 #include "engine/model/model.h"
 #include "engine/model/model_config.h"
 #include "engine/tokenizer/tokenizer_json.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -39,11 +40,7 @@ struct SynthCmdOptions {
   bool no_mtp = false, quiet = false, no_calibrate = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot read the calibration text");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string read_text(const std::string& path) { return read_regular_file(path); }
 
 // Balances the expert bias of the file just written (under its temporary name) and patches
 // it in.
@@ -77,6 +74,9 @@ void run_synth(const SynthCmdOptions& o) {
   }
   if (!json) fail("--preset", "'" + o.preset + "' is not a preset (" + names + ")");
   ModelConfig c = parse_hf_config(json, "preset " + o.preset);
+  if (o.layers < 0) fail("--layers", "must not be negative (0: the preset's)");
+  if (o.experts < 0) fail("--experts", "must not be negative (0: the preset's)");
+  if (o.vocab < 0) fail("--vocab", "must not be negative (0: the preset's)");
   if (o.layers > 0) {
     c.num_hidden_layers = o.layers;
     c.first_k_dense_replace = std::min(c.first_k_dense_replace, std::max<int64_t>(o.layers - 1, 0));

@@ -1,16 +1,15 @@
 // `dsinfer tokenize`: text -> token ids as JSON; --detok: ids -> text; --chat: a conversation
 // rendered in the model's chat format (recognised from its template, or --chat-format).
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/chat_format.h"
 #include "engine/tokenizer/tokenizer_json.h"
 #include "engine/tokenizer/utf8.h"
+#include "quant/input_file.h"
 #include "simd/error.h"
 #include "tools/commands.h"
 
@@ -23,15 +22,6 @@ struct TokenizeOptions {
   bool no_special = false, detok = false, bos = false, render = false, thinking = false, no_generation_prompt = false;
   CLI::Option *text_opt = nullptr, *file_opt = nullptr, *chat_opt = nullptr;
 };
-
-std::string read_input(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) fail(path, "read error");
-  return s.str();
-}
 
 // "1,2,3", "[1, 2, 3]" or ids separated by any mix of commas and whitespace.
 std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
@@ -55,7 +45,7 @@ std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
 std::vector<ChatMessage> read_messages(const std::string& path) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(read_input(path));
+    j = nlohmann::json::parse(read_text_input(path));
   } catch (const nlohmann::json::parse_error& e) {
     fail(path, std::string("not valid JSON (") + e.what() + ")");
   }
@@ -82,7 +72,7 @@ void run_tokenize(const TokenizeOptions& o) {
 
   // Every input is read and checked before the tokenizer loads (a large vocabulary takes a while).
   const std::string where = o.file_opt->count() ? o.file : o.text_opt->count() ? "--text" : o.chat;
-  const std::string input = o.file_opt->count() ? read_input(o.file) : o.text;
+  const std::string input = o.file_opt->count() ? read_text_input(o.file) : o.text;
   if (o.detok) {
     const std::vector<int32_t> ids = parse_ids(input, where);
     std::cout << open_tokenizer_any(o.tokenizer)->decode(ids, o.no_special) << std::flush;
@@ -118,7 +108,7 @@ void add_tokenize_command(CLI::App& app) {
   sub->add_option("tokenizer", o->tokenizer, "Model or tokenizer directory (tokenizer.json), a tokenizer.json, or a GGUF file")
       ->required();
   o->text_opt = sub->add_option("--text", o->text, "The text (with --detok: ids, e.g. 1,2,3)");
-  o->file_opt = sub->add_option("--file", o->file, "Read the text (or the ids) from this file");
+  o->file_opt = sub->add_option("--file", o->file, "Read the text (or the ids) from this file (- for stdin)");
   o->chat_opt = sub->add_option("--chat", o->chat, "A JSON list of {role, content} messages to render and tokenize");
   o->text_opt->excludes(o->file_opt);
   o->chat_opt->excludes(o->text_opt)->excludes(o->file_opt);

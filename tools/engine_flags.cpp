@@ -1,10 +1,9 @@
 #include "tools/engine_flags.h"
 
-#include <omp.h>
-
 #include "engine/experts/ram_budget.h"
 #include "simd/error.h"
 #include "simd/cpu.h"
+#include "tools/thread_count.h"
 
 namespace dsinfer::cli {
 
@@ -34,8 +33,7 @@ SessionOptions session_options(const EngineFlags& f) {
   so.kv = parse_kv_type(f.kv);
   if (f.chunk < 1) fail("--chunk", "must be at least 1");
   so.chunk = f.chunk;
-  if (f.threads < 0) fail("--threads", "must not be negative");
-  omp_set_num_threads(f.threads > 0 ? f.threads : simd::physical_cores());
+  set_threads(f.threads, simd::physical_cores(), "--threads");
   return so;
 }
 

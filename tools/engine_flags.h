@@ -11,7 +11,7 @@ namespace dsinfer::cli {
 
 struct EngineFlags {
   std::string engine = "fast";
-  int threads = 0;  // 0: physical cores
+  int64_t threads = 0;  // 0: physical cores
   std::string kv = "q8_0";
   int64_t chunk = 512;
   std::string weights = "auto";

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "simd/error.h"
+
 namespace dsinfer::cli {
 
 void add_sampling_flags(CLI::App* sub, SamplingFlags& f) {
@@ -21,6 +23,7 @@ void add_sampling_flags(CLI::App* sub, SamplingFlags& f) {
 }
 
 SamplingParams sampling_params(const SamplingFlags& f) {
+  if (f.seed < -1) fail("--seed", "must be -1 (a random seed) or a seed from 0 to 2^63-1");
   SamplingParams p = f.p;
   p.seed = f.seed >= 0 ? uint64_t(f.seed) : (uint64_t(std::random_device{}()) << 31) ^ std::random_device{}();
   validate(p);

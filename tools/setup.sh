@@ -2,7 +2,9 @@
 # Installs what is missing (Debian 12, as root), builds Release, then runs one job:
 #   tools/setup.sh demo    the main job: dsinfer run on the bundled demo model
 #   tools/setup.sh test    the whole test suite (what CI runs; also installs an aarch64 g++ and qemu-user
-#                          for the NEON kernels, about 320 MB)
+#                          for the NEON kernels, about 320 MB, and clang 14 with its sanitizer and
+#                          libFuzzer runtimes), then the suite again under ASan + UBSan with short
+#                          fuzz runs of every parser
 #   tools/setup.sh build   only install and build
 #   tools/setup.sh train   also install PyTorch and retrain the demo model (tools/train, ~75 min)
 set -euo pipefail
@@ -16,6 +18,8 @@ packages=(g++ cmake ninja-build pkg-config libomp-dev libgtest-dev libgmock-dev 
 if [ "$job" = test ]; then
   # The NEON kernels, cross-compiled for aarch64 and run under qemu (test simd_neon_cross).
   packages+=(g++-aarch64-linux-gnu qemu-user)
+  # The sanitizer and fuzz build: clang with compiler-rt (ASan, UBSan, libFuzzer).
+  packages+=(clang-14 libclang-rt-14-dev)
 fi
 if [ "$job" = train ]; then
   packages+=(python3-torch python3-numpy python3-regex bible-kjv)
@@ -63,6 +67,15 @@ case "$job" in
     fi
     "$make_dir/dsinfer" run -p "And God said" -n 8 --temp 0 --quiet >/dev/null
     echo "setup: the Unix Makefiles build works too" >&2
+    # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), with
+    # the libFuzzer targets run briefly on seeds made from the fixtures (ctest label "fuzz").
+    san_dir="$build_dir-san"
+    cmake -S . -B "$san_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=ON \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DDSINFER_SANITIZE=address,undefined -DDSINFER_FUZZ=ON \
+      -DDSINFER_BENCHMARKS=OFF -DDSINFER_FIXTURES="$fixtures" >/dev/null
+    cmake --build "$san_dir" -j "$(nproc)" >/dev/null
+    ctest --test-dir "$san_dir" --output-on-failure -j "$(nproc)"
+    echo "setup: the suite passes under ASan + UBSan, and the fuzz targets found nothing" >&2
     ;;
   *)
     echo "usage: tools/setup.sh demo|test|build|train" >&2

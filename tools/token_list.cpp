@@ -6,6 +6,7 @@
 namespace dsinfer::cli {
 
 std::vector<int32_t> parse_token_list(const std::string& s, const std::string& option) {
+  if (s.find_first_not_of(" \t") == std::string::npos) fail(option, "no token ids given (expected e.g. 0,17,42)");
   std::vector<int32_t> out;
   size_t i = 0;
   while (i <= s.size()) {

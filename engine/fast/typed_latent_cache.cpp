@@ -10,7 +10,7 @@
 namespace dsinfer {
 
 TypedLatentCache::TypedLatentCache(int64_t layers, int64_t capacity, int64_t latent, int64_t rope, KvType type)
-    : layers_(layers), capacity_(capacity), latent_(latent), rope_(rope), type_(type) {
+    : capacity_(capacity), latent_(latent), rope_(rope), type_(type) {
   if (type == KvType::Q8_0 && latent % kBlockWeights != 0)
     fail("--kv-type", "q8_0 needs kv_lora_rank to be a multiple of 32 (it is " + std::to_string(latent) + ")");
   switch (type) {

@@ -35,7 +35,7 @@ class TypedLatentCache {
   const uint8_t* at(int64_t layer, int64_t pos) const noexcept {
     return data_.data() + (size_t(layer) * size_t(capacity_) + size_t(pos)) * row_bytes_;
   }
-  int64_t layers_ = 0, capacity_ = 0, latent_ = 0, rope_ = 0;
+  int64_t capacity_ = 0, latent_ = 0, rope_ = 0;
   KvType type_ = KvType::F32;
   size_t row_bytes_ = 0;
   std::vector<uint8_t> data_;

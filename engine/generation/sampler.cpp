@@ -8,15 +8,16 @@
 
 namespace dsinfer {
 
-void validate(const SamplingParams& p) {
-  if (!std::isfinite(p.temperature)) fail("--temp", "must be a number");
-  if (p.top_k < 0) fail("--top-k", "must not be negative");
-  if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) fail("--top-p", "must be in (0, 1]");
-  if (!(p.min_p >= 0.0f && p.min_p < 1.0f)) fail("--min-p", "must be in [0, 1)");
-  if (!(p.repeat_penalty > 0.0f)) fail("--repeat-penalty", "must be positive");
-  if (!std::isfinite(p.presence_penalty)) fail("--presence-penalty", "must be a number");
-  if (!std::isfinite(p.frequency_penalty)) fail("--frequency-penalty", "must be a number");
-  if (p.repeat_last_n < 0) fail("--repeat-last-n", "must not be negative");
+void validate(const SamplingParams& p, const SamplingNames& n) {
+  if (!(std::isfinite(p.temperature) && p.temperature >= 0.0f))
+    fail(n.temperature, "must be a number from 0 (greedy) up");
+  if (p.top_k < 0) fail(n.top_k, "must not be negative");
+  if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) fail(n.top_p, "must be in (0, 1]");
+  if (!(p.min_p >= 0.0f && p.min_p < 1.0f)) fail(n.min_p, "must be in [0, 1)");
+  if (!(std::isfinite(p.repeat_penalty) && p.repeat_penalty > 0.0f)) fail(n.repeat_penalty, "must be positive");
+  if (!std::isfinite(p.presence_penalty)) fail(n.presence_penalty, "must be a number");
+  if (!std::isfinite(p.frequency_penalty)) fail(n.frequency_penalty, "must be a number");
+  if (p.repeat_last_n < 0) fail(n.repeat_last_n, "must not be negative");
 }
 
 Sampler::Sampler(int64_t vocab, const SamplingParams& p)

@@ -22,8 +22,21 @@ struct SamplingParams {
   uint64_t seed = 0;
 };
 
-// Throws Error naming the flag when a parameter is out of range.
-void validate(const SamplingParams& p);
+// What each parameter is called where it came from: the command-line flags by default; a batch
+// record's fields or chat's /set names otherwise.
+struct SamplingNames {
+  const char* temperature = "--temp";
+  const char* top_k = "--top-k";
+  const char* top_p = "--top-p";
+  const char* min_p = "--min-p";
+  const char* repeat_penalty = "--repeat-penalty";
+  const char* presence_penalty = "--presence-penalty";
+  const char* frequency_penalty = "--frequency-penalty";
+  const char* repeat_last_n = "--repeat-last-n";
+};
+
+// Throws Error naming the parameter when one is out of range.
+void validate(const SamplingParams& p, const SamplingNames& names = {});
 
 class Sampler {
  public:

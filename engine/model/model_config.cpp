@@ -1,9 +1,10 @@
 #include "engine/model/model_config.h"
 
-#include <fstream>
-#include <iterator>
+#include <cmath>
+#include <utility>
 #include <nlohmann/json.hpp>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 
 namespace dsinfer {
@@ -64,6 +65,19 @@ void ModelConfig::validate(const std::string& where) const {
   auto need = [&](bool ok, const std::string& what) {
     if (!ok) fail(where, what);
   };
+  // Sizes far beyond any real model would overflow the products of shapes.
+  constexpr int64_t kMaxDim = int64_t(1) << 24;
+  const std::pair<int64_t, const char*> dims[] = {
+      {vocab_size, "vocab_size"},           {hidden_size, "hidden_size"},
+      {intermediate_size, "intermediate_size"}, {moe_intermediate_size, "moe_intermediate_size"},
+      {num_attention_heads, "num_attention_heads"}, {q_lora_rank, "q_lora_rank"},
+      {kv_lora_rank, "kv_lora_rank"},       {qk_nope_head_dim, "qk_nope_head_dim"},
+      {qk_rope_head_dim, "qk_rope_head_dim"}, {v_head_dim, "v_head_dim"},
+      {max_position_embeddings, "max_position_embeddings"}};
+  for (const auto& [v, name] : dims)
+    need(v <= kMaxDim, std::string(name) + " " + std::to_string(v) + " is implausibly large (at most 2^24)");
+  need(num_hidden_layers <= 4096, "num_hidden_layers above 4096 is not supported");
+  need(max_position_embeddings > 0, "max_position_embeddings must be positive");
   need(vocab_size > 0, "vocab_size must be positive");
   need(hidden_size > 0, "hidden_size must be positive");
   need(num_hidden_layers > 0, "num_hidden_layers must be positive");
@@ -90,16 +104,21 @@ void ModelConfig::validate(const std::string& where) const {
            "num_experts_per_tok exceeds the experts of the kept groups");
     if (topk_method == TopkMethod::NoauxTc) need(n_routed_experts / n_group >= 2, "noaux_tc needs >= 2 experts a group");
   }
-  need(rms_norm_eps > 0, "rms_norm_eps must be positive");
-  need(rope_theta > 1, "rope_theta must be > 1");
-  if (rope_scaling.yarn) need(rope_scaling.factor > 0, "rope_scaling.factor must be positive");
+  need(std::isfinite(rms_norm_eps) && rms_norm_eps > 0, "rms_norm_eps must be positive");
+  need(std::isfinite(rope_theta) && rope_theta > 1, "rope_theta must be > 1");
+  need(std::isfinite(routed_scaling_factor) && routed_scaling_factor > 0, "routed_scaling_factor must be positive");
+  if (rope_scaling.yarn) {
+    need(std::isfinite(rope_scaling.factor) && rope_scaling.factor > 0, "rope_scaling.factor must be positive");
+    need(rope_scaling.original_max_position > 0 && rope_scaling.original_max_position <= kMaxDim,
+         "rope_scaling.original_max_position_embeddings must be in 1..2^24");
+    need(std::isfinite(rope_scaling.beta_fast) && std::isfinite(rope_scaling.beta_slow) &&
+             std::isfinite(rope_scaling.mscale) && std::isfinite(rope_scaling.mscale_all_dim),
+         "rope_scaling's beta_fast, beta_slow, mscale and mscale_all_dim must be finite numbers");
+  }
 }
 
 ModelConfig load_hf_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(path, "cannot read config.json");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_hf_config(text, path);
+  return parse_hf_config(read_regular_file(path), path);
 }
 
 ModelConfig parse_hf_config(const std::string& text, const std::string& path) {
@@ -130,6 +149,11 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& path) {
   if (!j.contains("q_lora_rank")) r.bad("q_lora_rank", "is required but missing (use null for no q compression)");
   c.q_lora_rank = r.integer("q_lora_rank", 0);
   c.n_routed_experts = r.integer("n_routed_experts", 0);
+  // Absent or null: a dense model. A number is a count of experts, and zero of them is a typo
+  // (which would otherwise surface as a missing dense-FFN tensor).
+  if (r.get("n_routed_experts") && c.n_routed_experts < 1)
+    r.bad("n_routed_experts", "is " + std::to_string(c.n_routed_experts) +
+                                  "; must be at least 1 (leave it out, or null, for a model without routed experts)");
   c.first_k_dense_replace = r.integer("first_k_dense_replace", 0);
   c.moe_layer_freq = r.integer("moe_layer_freq", 1);
   c.intermediate_size = r.integer("intermediate_size", 0);

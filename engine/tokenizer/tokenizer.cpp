@@ -134,7 +134,8 @@ Tokenizer::Tokenizer(const TokenizerSpec& spec)
   bpe_ = BpeModel(byte_ids, spec.merges.size());
   std::string joined;
   for (size_t r = 0; r < spec.merges.size(); ++r) {
-    const auto& [a, b] = spec.merges[r];
+    // Named references, not a structured binding: clang 14 cannot capture those in the lambda.
+    const std::string &a = spec.merges[r].first, &b = spec.merges[r].second;
     auto bad = [&](const std::string& what) {
       fail(source_, "merge " + std::to_string(r) + " ('" + a + " " + b + "'): " + what);
     };

@@ -1,11 +1,13 @@
 #include "engine/tokenizer/tokenizer_json.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 
 namespace dsinfer {
@@ -21,15 +23,7 @@ constexpr const char* kGpt2Pattern =
 // Rust's char::is_ascii_punctuation plus Unicode punctuation, the Punctuation pre-tokenizer's test.
 constexpr const char* kPunctuationPattern = "[\\p{P}\\x{21}-\\x{2F}\\x{3A}-\\x{40}\\x{5B}-\\x{60}\\x{7B}-\\x{7E}]";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(path, "cannot open file");
-  const std::streamoff size = in.tellg();
-  std::string s(size_t(std::max<std::streamoff>(size, 0)), '\0');
-  in.seekg(0);
-  if (!in.read(s.data(), std::streamsize(s.size()))) fail(path, "read error");
-  return s;
-}
+std::string read_text(const std::string& path) { return read_regular_file(path); }
 
 json parse_json(std::string_view text, const std::string& where) {
   try {
@@ -464,15 +458,16 @@ TokenizerSpec load_tokenizer_spec(const std::string& path) {
     dir = path;
     file = dir / "tokenizer.json";
     if (!fs::is_regular_file(file, ec)) fail(path, "no tokenizer.json in this directory");
-  } else if (fs::is_regular_file(path, ec)) {
+  } else {
     file = path;
     dir = file.parent_path();
+  }
+  {
+    // A FIFO or a device is refused here, saying what it is, without blocking.
+    const RegularFile f(file.string());
     char magic[4] = {};
-    std::ifstream(path, std::ios::binary).read(magic, 4);
-    if (std::string_view(magic, 4) == "GGUF")
+    if (::pread(f.fd(), magic, 4, 0) == 4 && std::string_view(magic, 4) == "GGUF")
       fail(path, "is a GGUF file; its tokenizer is read with the model (give a tokenizer directory here)");
-  } else {
-    fail(path, "no such file or directory");
   }
   TokenizerSpec spec = read_tokenizer_json(file.string());
   const fs::path config = dir / "tokenizer_config.json";

@@ -77,6 +77,16 @@ TEST(CliErrors, ConfigShapeDisagreesWithTensors) {
   EXPECT_NE(err.find("expected"), std::string::npos) << err;
 }
 
+TEST(CliErrors, ConfigZeroRoutedExpertsIsABadField) {
+  Damaged d;
+  auto j = nlohmann::json::parse(test::read_file(d.model + "/config.json"));
+  j["n_routed_experts"] = 0;
+  test::write_file(d.model + "/config.json", j.dump());
+  const std::string err = expect_failure(d.model);
+  EXPECT_NE(err.find("config.json: field 'n_routed_experts' is 0"), std::string::npos) << err;
+  EXPECT_EQ(err.find("missing"), std::string::npos) << err;
+}
+
 TEST(CliErrors, ConfigMissingField) {
   Damaged d;
   auto j = nlohmann::json::parse(test::read_file(d.model + "/config.json"));

@@ -118,8 +118,8 @@ TEST(Chat, TerminalSessionWithInterrupt) {
     const std::string bin = test::dsinfer_bin(), model = demo(), hist = d.file("history");
     // The float32 engine on one thread: the demo model's longest reply (its 1024-token context)
     // then takes over a second, so the Ctrl-C below lands mid-reply even on a loaded machine.
-    execl(bin.c_str(), bin.c_str(), "chat", model.c_str(), "--chat-format", "deepseek-v3", "-n", "100000", "--ctx",
-          "4096", "--temp", "1.0", "--engine", "reference", "-t", "1", "--history", hist.c_str(), (char*)nullptr);
+    execl(bin.c_str(), bin.c_str(), "chat", model.c_str(), "--chat-format", "deepseek-v3", "-n", "100000", "--temp",
+          "1.0", "--engine", "reference", "-t", "1", "--history", hist.c_str(), (char*)nullptr);
     _exit(127);
   }
   // Type as a person would: a moment after each prompt is up. Input that arrives while libedit

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "quant/input_file.h"
 #include "simd/error.h"
 
 namespace dsinfer::cli {
@@ -19,8 +20,16 @@ std::string id_key(const nlohmann::json& record) {
 }
 
 ResultsJournal::ResultsJournal(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (fd_ < 0) fail(path, std::string("cannot open for appending: ") + std::strerror(errno));
+  // A device (/dev/full reads as endless zeros) or a FIFO is no journal: refuse before reading.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const std::string kind = file_kind(st.st_mode);
+    ::close(fd_);
+    fd_ = -1;
+    fail(path, "not a regular file (" + kind + "); results go to a regular file");
+  }
   // Read what is there; keep only whole lines.
   std::string data;
   char buf[1 << 16];

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <vector>
 
@@ -17,31 +16,6 @@
 namespace dsinfer::cli {
 
 namespace {
-
-// A signal handler can only reach static storage: this flag is the one piece of global
-// state, set by SIGINT/SIGTERM and polled between blocks of rows.
-volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_interrupt(int) { g_interrupted = 1; }
-
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted = 0;
-    old_int_ = std::signal(SIGINT, on_interrupt);
-    old_term_ = std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-  void check(const std::string& path) const {
-    if (g_interrupted) fail(path, "interrupted; no output written");
-  }
-
- private:
-  void (*old_int_)(int);
-  void (*old_term_)(int);
-};
 
 // Rows [r0, r0+n) of `src` converted to `type` into `out`; `tmp` holds n * src.cols floats.
 void convert_rows(const Matrix& src, int64_t r0, int64_t n, DType type, bool search, float* tmp, uint8_t* out) {
@@ -81,9 +55,8 @@ void convert_rows(const Matrix& src, int64_t r0, int64_t n, DType type, bool sea
 // Streams one output tensor into the writer.
 class TensorStreamer {
  public:
-  TensorStreamer(const SafetensorsCheckpoint& ckpt, const ModelConfig& c, GgufWriter& w, Progress& prog,
-                 const InterruptGuard& guard, bool search)
-      : ckpt_(ckpt), c_(c), w_(w), prog_(prog), guard_(guard), search_(search) {}
+  TensorStreamer(const SafetensorsCheckpoint& ckpt, const ModelConfig& c, GgufWriter& w, Progress& prog, bool search)
+      : ckpt_(ckpt), c_(c), w_(w), prog_(prog), search_(search) {}
 
   void write(const PlannedTensor& t) {
     w_.begin_tensor(t.name);
@@ -124,7 +97,6 @@ class TensorStreamer {
       convert_rows(m, r, k, type, search_, tmp_.data(), out_.data());
       w_.append(out_.data(), out_.size());
       if (mapped) release_pages(m.data + size_t(m.row_offset + r) * src_rb, size_t(k) * src_rb);
-      guard_.check(w_.path());
     }
   }
 
@@ -157,7 +129,6 @@ class TensorStreamer {
   const ModelConfig& c_;
   GgufWriter& w_;
   Progress& prog_;
-  const InterruptGuard& guard_;
   bool search_;
   std::vector<float> tmp_;
   std::vector<uint8_t> out_;
@@ -182,7 +153,7 @@ uint32_t llama_file_type(const ConversionPlan& plan) {
 
 ConvertStats run_conversion(const SafetensorsCheckpoint& ckpt, const ConversionPlan& plan, const ConvertOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  InterruptGuard guard;
+  // Ctrl-C or any other fatal signal removes the temporary (quant/temp_files.h).
   GgufWriter w(o.out_path, 4096);  // page-aligned tensors: an expert is a page-aligned byte range
   write_deepseek2_metadata(w, plan.config, plan.with_mtp);
   w.set_string("general.name", o.model_name);
@@ -192,9 +163,8 @@ ConvertStats run_conversion(const SafetensorsCheckpoint& ckpt, const ConversionP
   for (const PlannedTensor& t : plan.tensors) w.add_tensor(t.name, t.type, t.ne);
   w.write_header();
   Progress prog("quantize", plan.in_bytes, o.progress);
-  TensorStreamer s(ckpt, plan.config, w, prog, guard, o.search_scales);
+  TensorStreamer s(ckpt, plan.config, w, prog, o.search_scales);
   for (const PlannedTensor& t : plan.tensors) s.write(t);
-  guard.check(o.out_path);
   w.finish();
   prog.finish();
   ConvertStats st;

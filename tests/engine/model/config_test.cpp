@@ -119,5 +119,29 @@ TEST(Config, NotJson) {
   EXPECT_THROW(load_hf_config(d.file("config.json")), Error);
 }
 
+// A zero (or negative) expert count is a bad field, not a dense model whose FFN tensors are
+// then reported missing; absent or null still means dense.
+TEST(Config, ExpertCountMustBePositiveWhenGiven) {
+  for (int n : {0, -4}) {
+    json j = fixture_config("tiny-v3-fp8");
+    j["n_routed_experts"] = n;
+    const std::string e = load_error(j);
+    EXPECT_NE(e.find("field 'n_routed_experts' is " + std::to_string(n) + "; must be at least 1"), std::string::npos) << e;
+  }
+}
+
+TEST(Config, NumbersOutOfRangeAreNamed) {
+  const std::pair<const char*, json> cases[] = {{"max_position_embeddings", 0},
+                                                {"max_position_embeddings", int64_t(1) << 40},
+                                                {"hidden_size", int64_t(1) << 40},
+                                                {"routed_scaling_factor", -1.0},
+                                                {"num_hidden_layers", 100000}};
+  for (const auto& [key, v] : cases) {
+    json j = fixture_config("tiny-v3-fp8");
+    j[key] = v;
+    EXPECT_NE(load_error(j).find(key), std::string::npos) << key;
+  }
+}
+
 }  // namespace
 }  // namespace dsinfer

@@ -8,6 +8,8 @@
 #include "engine/model/model.h"
 #include "engine/model/model_tokenizer.h"
 #include "engine/tokenizer/tokenizer_json.h"
+#include "quant/gguf_writer.h"
+#include "simd/error.h"
 #include "tests/test_support.h"
 
 namespace dsinfer {
@@ -41,6 +43,35 @@ TEST(GgufTokenizer, EmbeddedTokenizerMatchesGoldensAndJson) {
     ASSERT_EQ(from_gguf->token_bytes(id), from_json->token_bytes(id)) << id;
   // The padding rows of the embedding (vocab rounded up) are unused tokens, never produced.
   EXPECT_GE(model->config().vocab_size, from_json->n_tokens());
+}
+
+// A NUL inside a token or a merge used to end the error message there (the rest, and the
+// problem itself, were lost): the bytes are shown escaped and the message is whole.
+std::string gguf_tokenizer_error(const std::vector<std::string>& tokens, const std::vector<std::string>& merges) {
+  test::TempDir d;
+  {
+    GgufWriter w(d.file("t.gguf"));
+    w.set_string("tokenizer.ggml.model", "gpt2");
+    w.set_string("tokenizer.ggml.pre", "deepseek-v3");
+    w.set_array("tokenizer.ggml.tokens", tokens);
+    w.set_array("tokenizer.ggml.merges", merges);
+    w.finish();
+  }
+  try {
+    open_tokenizer_any(d.file("t.gguf"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST(GgufTokenizer, NulBytesInTokensAndMergesKeepTheMessageWhole) {
+  const std::string nul("b\0c", 3);
+  const std::string m = gguf_tokenizer_error({"a", nul}, {"a" + nul});
+  EXPECT_NE(m.find("tokenizer.ggml.merges entry 0 ('ab\\x00c') is not two tokens"), std::string::npos) << m;
+  const std::string t = gguf_tokenizer_error({"a", nul}, {"a " + nul});
+  EXPECT_NE(t.find("the merged token 'ab\\x00c' is not in the vocabulary"), std::string::npos) << t;
 }
 
 }  // namespace

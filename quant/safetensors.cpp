@@ -40,7 +40,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(path) {
   json header;
   try {
     header = json::parse(hbeg, hbeg + hlen);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double's range (1E400)
     fail(path, std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) fail(path, "header is not a JSON object");
@@ -118,7 +118,7 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& dir) : dir_(dir)
     json idx;
     try {
       idx = json::parse(read_regular_file(ip));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // as for the header
       fail(ip, std::string("not valid JSON: ") + e.what());
     }
     if (!idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())

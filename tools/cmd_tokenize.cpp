@@ -46,7 +46,7 @@ std::vector<ChatMessage> read_messages(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_text_input(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number past double's range
     fail(path, std::string("not valid JSON (") + e.what() + ")");
   }
   if (j.is_object() && j.contains("messages")) j = j["messages"];

@@ -125,7 +125,7 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double's range (1E400)
     fail(path, std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) fail(path, "not a JSON object");

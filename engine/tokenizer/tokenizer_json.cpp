@@ -28,7 +28,7 @@ std::string read_text(const std::string& path) { return read_regular_file(path);
 json parse_json(std::string_view text, const std::string& where) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double's range (1E400)
     fail(where, std::string("not valid JSON (") + e.what() + ")");
   }
 }

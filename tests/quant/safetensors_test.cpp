@@ -84,6 +84,20 @@ TEST(Safetensors, MalformedJson) {
   EXPECT_NE(open_error(st_file(R"({"a":{"dtype":)", "")).find("not valid JSON"), std::string::npos);
 }
 
+// nlohmann reports a number past double's range as out_of_range, not parse_error.
+TEST(Safetensors, NumberPastDoubleRangeIsNotValidJson) {
+  EXPECT_NE(open_error(st_file(R"({"__metadata__": {"n": 1E400}})", "")).find("not valid JSON"), std::string::npos);
+  test::TempDir d;
+  test::copy_dir(test::fixture("tiny-v2lite-bf16"), d.path());
+  test::write_file(d.file("model.safetensors.index.json"), R"({"metadata": {"total_size": 1E400}, "weight_map": {}})");
+  try {
+    SafetensorsCheckpoint c(d.path());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.safetensors.index.json: not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Safetensors, OffsetsPastEnd) {
   const std::string msg = open_error(st_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", "xxxxxxxx"));
   EXPECT_NE(msg.find("'a'"), std::string::npos);

@@ -119,6 +119,19 @@ TEST(Config, NotJson) {
   EXPECT_THROW(load_hf_config(d.file("config.json")), Error);
 }
 
+// A number past double's range is nlohmann's out_of_range, not its parse_error: it escaped
+// as an exception that named no file (found by fuzz_checkpoint).
+TEST(Config, NumberPastDoubleRangeIsNotValidJson) {
+  test::TempDir d;
+  test::write_file(d.file("config.json"), R"({"model_type": "deepseek_v3", "vocab_size": 1E400})");
+  try {
+    load_hf_config(d.file("config.json"));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(d.file("config.json") + ": not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 // A zero (or negative) expert count is a bad field, not a dense model whose FFN tensors are
 // then reported missing; absent or null still means dense.
 TEST(Config, ExpertCountMustBePositiveWhenGiven) {

@@ -101,6 +101,9 @@ TEST(CliTokenizeErrors, BadFiles) {
   EXPECT_TRUE(has(failure(d.path() + " --text hi"), d.file("tokenizer.json") + ": not valid JSON"));
   test::write_file(d.file("bad.txt"), "ok\xFF");
   EXPECT_TRUE(has(failure(dir + " --file " + d.file("bad.txt")), d.file("bad.txt") + ": not valid UTF-8 (byte 2)"));
+  // A number past double's range is nlohmann's out_of_range, which the message named no file for.
+  test::write_file(d.file("chat.json"), "[{\"role\": \"user\", \"content\": \"x\", \"n\": 1E400}]");
+  EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json")), d.file("chat.json") + ": not valid JSON"));
   test::write_file(d.file("chat.json"), "[{\"role\": \"user\"}]");
   EXPECT_TRUE(has(failure(dir + " --chat " + d.file("chat.json")), "message 1 needs a string"));
   test::write_file(d.file("chat.json"), "[{\"role\": \"user\", \"content\": \"x\"}]");

@@ -111,6 +111,25 @@ bool has(const std::string& s, const std::string& part) { return s.find(part) !=
 
 TEST(TokenizerJsonErrors, NotJson) { EXPECT_TRUE(has(load_error(std::string("{\"model\": ")), "not valid JSON")); }
 
+// A number past double's range (nlohmann's out_of_range, not parse_error), in tokenizer.json and
+// in tokenizer_config.json, read by another path.
+TEST(TokenizerJsonErrors, NumberPastDoubleRange) {
+  json j = test::tiny_tokenizer_json();
+  std::string text = j.dump();
+  text.insert(1, "\"n\": 1E400, ");
+  const std::string m = load_error(text);
+  EXPECT_TRUE(has(m, "not valid JSON")) << m;
+  test::TempDir d;
+  test::write_file(d.file("tokenizer.json"), j.dump());
+  test::write_file(d.file("tokenizer_config.json"), R"({"add_bos_token": false, "n": 1E400})");
+  try {
+    open_tokenizer(d.path());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), d.file("tokenizer_config.json") + ": not valid JSON")) << e.what();
+  }
+}
+
 TEST(TokenizerJsonErrors, MissingModel) {
   json j = test::tiny_tokenizer_json();
   j.erase("model");

@@ -112,6 +112,8 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }  // start of the data section
   uint64_t file_size() const { return map_.size(); }
   const uint8_t* file_data() const { return map_.data(); }
+  // The file's bytes, writable, when they were copied into memory (MapMode::Copy); else null.
+  uint8_t* writable_file_data() const { return map_.writable(); }
 
   // Metadata in file order.
   const std::vector<GgufKv>& metadata() const { return kvs_; }

@@ -51,7 +51,6 @@ void* copy_file(int fd, size_t size, const std::string& path) {
     ::munmap(p, len);
     fail(path, std::string("cannot read: ") + std::strerror(err.load()));
   }
-  ::mprotect(p, len, PROT_READ);
   return p;
 }
 

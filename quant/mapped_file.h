@@ -1,5 +1,6 @@
-// A whole file in memory, read-only (RAII): mapped from the page cache, or copied into private
-// anonymous memory backed by transparent huge pages.
+// A whole file in memory (RAII): mapped read-only from the page cache, or copied into private
+// anonymous memory backed by transparent huge pages, which the owner may rearrange in place
+// (the engine repacks weights there).
 //
 // Why a copy: file pages are 4 KiB, and where a TLB miss is expensive (virtual machines with
 // shadow or nested paging) streaming weights that are touched rarely, as routed experts are,
@@ -25,6 +26,8 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const uint8_t* data() const { return data_; }
+  // The copy, writable; null for a mapping.
+  uint8_t* writable() const { return mode_ == MapMode::Copy ? const_cast<uint8_t*>(data_) : nullptr; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
   MapMode mode() const { return mode_; }

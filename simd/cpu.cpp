@@ -1,6 +1,13 @@
 #include "simd/cpu.h"
 
 #include <cpuinfo.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <cstdint>
 #include <fstream>
@@ -14,6 +21,24 @@ bool cpu_ready() noexcept {
   static const bool ok = cpuinfo_initialize();
   return ok;
 }
+#if defined(__x86_64__)
+// AMX-TILE and AMX-INT8 (CPUID leaf 7 EDX bits 24, 25; Debian's libcpuinfo does not report
+// them), and Linux's permission to use the tile state, asked for once for the process.
+bool amx_usable() noexcept {
+  static const bool ok = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return false;
+#if defined(__linux__)
+    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;  // <asm/prctl.h>
+    return ::syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+  }();
+  return ok;
+}
+#endif
+
 }  // namespace
 
 bool cpu_supports(std::string_view isa) noexcept {
@@ -25,6 +50,7 @@ bool cpu_supports(std::string_view isa) noexcept {
   if (isa == "avx512vnni")
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() &&
            cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_f16c();
+  if (isa == "avx512amx") return cpu_supports("avx512vnni") && amx_usable();
 #endif
 #if defined(__aarch64__)
   if (isa == "neon") return cpuinfo_has_arm_neon_dot() && cpuinfo_has_arm_neon_fma();

@@ -11,9 +11,15 @@
 namespace dsinfer::simd {
 namespace {
 
+// The row-group kernels default to the scalar reference; an ISA that has its own sets them
+// (and r16_native) after.
 template <class... Add>
 Kernels assemble(const char* isa, Add... add) noexcept {
   Kernels k{};
+  Kernels ref{};
+  detail::add_quant_scalar(ref);
+  k.gemm_q4_0_r16 = ref.gemm_q4_0_r16;
+  k.gemm_q8_0_r16 = ref.gemm_q8_0_r16;
   (add(k), ...);
   k.isa = isa;
   return k;
@@ -29,8 +35,14 @@ const Kernels* compiled(const char* isa) noexcept {
     static const Kernels k = assemble("avx2", detail::add_quant_avx2, detail::add_vec_avx2);
     return &k;
   }
+  if (std::strcmp(isa, "avx512amx") == 0) {
+    static const Kernels k = assemble("avx512amx", detail::add_quant_avx512, detail::add_vec_avx512,
+                                      detail::add_r16_avx512, detail::add_r16_amx);
+    return &k;
+  }
   if (std::strcmp(isa, "avx512vnni") == 0) {
-    static const Kernels k = assemble("avx512vnni", detail::add_quant_avx512, detail::add_vec_avx512);
+    static const Kernels k =
+        assemble("avx512vnni", detail::add_quant_avx512, detail::add_vec_avx512, detail::add_r16_avx512);
     return &k;
   }
 #endif
@@ -48,7 +60,7 @@ const Kernels& choose() noexcept {
     if (const Kernels* k = kernels_for(env)) return *k;
     std::fprintf(stderr, "dsinfer: DSINFER_ISA=%s is unknown or unsupported here; ignored\n", env);
   }
-  for (const char* isa : {"avx512vnni", "avx2", "neon"})
+  for (const char* isa : {"avx512amx", "avx512vnni", "avx2", "neon"})
     if (const Kernels* k = kernels_for(isa)) return *k;
   return *compiled("scalar");
 }

@@ -39,13 +39,26 @@ struct Kernels {
                     float* Y, int64_t row0, int64_t row1) noexcept;
   void (*gemm_q4_0)(const BlockQ4_0* W, int64_t rows, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok,
                     float* Y, int64_t row0, int64_t row1) noexcept;
+  // The same over weights in row groups (simd/repack.h): W is row group 0, Y[t * ldy + r] for
+  // the rows r of groups [g0, g1). Per row and token the scalar reference's arithmetic in its
+  // order (exact int32 per block, fused into one float accumulator): bit-identical on every
+  // ISA and for any number of tokens.
+  void (*gemm_q4_0_r16)(const uint8_t* W, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok, float* Y,
+                        int64_t ldy, int64_t g0, int64_t g1) noexcept;
+  void (*gemm_q8_0_r16)(const uint8_t* W, int64_t blocks_per_row, const BlockQ8_0* X, int64_t n_tok, float* Y,
+                        int64_t ldy, int64_t g0, int64_t g1) noexcept;
+  // True where the row-group kernels are this ISA's own (faster than the stored layout's);
+  // elsewhere they are the scalar reference and weights are not repacked.
+  bool r16_native;
 
   // ---- float
   float (*dot)(const float* a, const float* b, int64_t n) noexcept;
   // y[0..n) += alpha * x
   void (*axpy)(float alpha, const float* x, float* y, int64_t n) noexcept;
-  // out[h] = dot(q + h * ldq, row, n) for h < nq: one pass over `row` serves every query.
-  void (*dot_many)(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept;
+  // out[h * ldo + s] = dot(q + h * ldq, rows[s], n) for h < nq, s < ns: attention's scores of
+  // several queries against several cached rows, each row and query loaded once a tile.
+  void (*dot_tile)(const float* q, int64_t ldq, int64_t nq, const float* const* rows, int64_t ns, int64_t n,
+                   float* out, int64_t ldo) noexcept;
   // o[h][0..n) += sum over s < ns of p[h * ldp + s] * rows[s][0..n), for h < nh: attention's
   // weighted sum of values, accumulated in registers (each row is read once per group of
   // heads, o is written once).

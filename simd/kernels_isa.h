@@ -29,7 +29,7 @@ template <class V>
 void set_vec_kernels(Kernels& k) noexcept {
   k.dot = V::dot;
   k.axpy = V::axpy;
-  k.dot_many = V::dot_many;
+  k.dot_tile = V::dot_tile;
   k.weighted_sum = V::weighted_sum;
   k.exp_shift_sum = V::exp_shift_sum;
   k.bf16_to_f32 = V::bf16_to_f32;
@@ -37,13 +37,20 @@ void set_vec_kernels(Kernels& k) noexcept {
   k.silu_mul = V::silu_mul;
 }
 
-void add_quant_scalar(Kernels& k) noexcept;
+void add_quant_scalar(Kernels& k) noexcept;  // also the row-group reference kernels
 void add_vec_scalar(Kernels& k) noexcept;
 #if defined(DSINFER_HAVE_X86_KERNELS)
 void add_quant_avx2(Kernels& k) noexcept;
 void add_vec_avx2(Kernels& k) noexcept;
 void add_quant_avx512(Kernels& k) noexcept;
 void add_vec_avx512(Kernels& k) noexcept;
+void add_r16_avx512(Kernels& k) noexcept;
+void add_r16_amx(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
+// The AVX-512 VNNI row-group products by name, for the AMX ones to hand few tokens to.
+void gemm_q4_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept;
+void gemm_q8_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                        int64_t g0, int64_t g1) noexcept;
 #endif
 #if defined(DSINFER_HAVE_NEON_KERNELS)
 void add_quant_neon(Kernels& k) noexcept;

@@ -3,6 +3,7 @@
 #pragma once
 #include <xsimd/xsimd.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -37,35 +38,58 @@ struct VecImpl {
     for (; i < n; ++i) y[i] += alpha * x[i];
   }
 
-  // Four queries per pass: each row vector loaded once feeds four fmas.
-  static void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
+  // Which lane of xsimd::haddp's result holds which input's sum: xsimd 8.1's AVX-512 version
+  // returns them in a shuffled order, so the order is read once from a probe instead of assumed.
+  static const std::array<int64_t, W>& haddp_lanes() noexcept {
+    static const std::array<int64_t, W> lanes = [] {
+      B rows[W];
+      for (int64_t k = 0; k < W; ++k) rows[k] = B(float(k));
+      alignas(64) float sums[W];
+      xsimd::haddp(rows).store_aligned(sums);
+      std::array<int64_t, W> at{};
+      for (int64_t i = 0; i < W; ++i) at[size_t(int64_t(sums[i]) / W)] = i;  // lane i holds W * k
+      return at;
+    }();
+    return lanes;
+  }
+
+  // A tile of PH queries x 4 rows keeps W accumulators (one register's lanes' worth), summed
+  // across lanes all at once at the end (haddp): per result a fraction of one reduction.
+  static void dot_tile(const float* q, int64_t ldq, int64_t nq, const float* const* rows, int64_t ns, int64_t n,
+                       float* out, int64_t ldo) noexcept {
+    constexpr int64_t PS = 4, PH = W / PS;
     int64_t h = 0;
-    for (; h + 4 <= nq; h += 4) {
-      const float* q0 = q + h * ldq;
-      const float *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
-      B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
-      int64_t i = 0;
-      for (; i + W <= n; i += W) {
-        const B r = B::load_unaligned(row + i);
-        a0 = xsimd::fma(B::load_unaligned(q0 + i), r, a0);
-        a1 = xsimd::fma(B::load_unaligned(q1 + i), r, a1);
-        a2 = xsimd::fma(B::load_unaligned(q2 + i), r, a2);
-        a3 = xsimd::fma(B::load_unaligned(q3 + i), r, a3);
+    if constexpr (PH >= 1) {
+      for (; h + PH <= nq; h += PH) {
+        int64_t s = 0;
+        for (; s + PS <= ns; s += PS) {
+          B acc[W];
+          for (int64_t k = 0; k < W; ++k) acc[k] = B(0.0f);
+          int64_t i = 0;
+          for (; i + W <= n; i += W) {
+            B r[PS];
+            for (int64_t j = 0; j < PS; ++j) r[j] = B::load_unaligned(rows[s + j] + i);
+            for (int64_t hh = 0; hh < PH; ++hh) {
+              const B qv = B::load_unaligned(q + (h + hh) * ldq + i);
+              for (int64_t j = 0; j < PS; ++j) acc[hh * PS + j] = xsimd::fma(qv, r[j], acc[hh * PS + j]);
+            }
+          }
+          alignas(64) float sums[W];
+          xsimd::haddp(acc).store_aligned(sums);
+          const auto& lane = haddp_lanes();
+          for (int64_t hh = 0; hh < PH; ++hh)
+            for (int64_t j = 0; j < PS; ++j) {
+              float v = sums[lane[size_t(hh * PS + j)]];
+              for (int64_t t = i; t < n; ++t) v += q[(h + hh) * ldq + t] * rows[s + j][t];
+              out[(h + hh) * ldo + s + j] = v;
+            }
+        }
+        for (; s < ns; ++s)
+          for (int64_t hh = 0; hh < PH; ++hh) out[(h + hh) * ldo + s] = dot(q + (h + hh) * ldq, rows[s], n);
       }
-      float s0 = xsimd::hadd(a0), s1 = xsimd::hadd(a1), s2 = xsimd::hadd(a2),
-            s3 = xsimd::hadd(a3);
-      for (; i < n; ++i) {
-        s0 += q0[i] * row[i];
-        s1 += q1[i] * row[i];
-        s2 += q2[i] * row[i];
-        s3 += q3[i] * row[i];
-      }
-      out[h] = s0;
-      out[h + 1] = s1;
-      out[h + 2] = s2;
-      out[h + 3] = s3;
     }
-    for (; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
+    for (; h < nq; ++h)
+      for (int64_t s = 0; s < ns; ++s) out[h * ldo + s] = dot(q + h * ldq, rows[s], n);
   }
 
   template <int NH>

@@ -14,8 +14,10 @@ namespace {
 struct Scalar {
   static float dot(const float* a, const float* b, int64_t n) noexcept { return dot_f32(a, b, n); }
   static void axpy(float alpha, const float* x, float* y, int64_t n) noexcept { axpy_f32(alpha, x, y, n); }
-  static void dot_many(const float* q, int64_t ldq, int64_t nq, const float* row, int64_t n, float* out) noexcept {
-    for (int64_t h = 0; h < nq; ++h) out[h] = dot(q + h * ldq, row, n);
+  static void dot_tile(const float* q, int64_t ldq, int64_t nq, const float* const* rows, int64_t ns, int64_t n,
+                       float* out, int64_t ldo) noexcept {
+    for (int64_t h = 0; h < nq; ++h)
+      for (int64_t s = 0; s < ns; ++s) out[h * ldo + s] = dot(q + h * ldq, rows[s], n);
   }
   static void weighted_sum(const float* p, int64_t ldp, int64_t nh, const float* const* rows, int64_t ns, int64_t n,
                            float* o) noexcept {

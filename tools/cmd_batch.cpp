@@ -92,7 +92,7 @@ void run_batch(const BatchOptions& o) {
   }
   ResultsJournal journal(o.out);
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
-  auto model = Model::open(path, weights_load(o.engine));
+  auto model = open_model(path, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   std::optional<ChatFormat> format;
@@ -166,12 +166,11 @@ void run_batch(const BatchOptions& o) {
   std::vector<float> logits;
   size_t next_job = 0;
   int64_t done = 0, gen_tokens = 0;
+  std::vector<size_t> before;
   ProgressLine progress(int64_t(jobs.size()));
 
-  // Takes one sampled token for slot s; a finished record goes to the journal.
-  auto accept = [&](Slot& s, const float* row) {
-    const size_t before = s.cont->generated().size();
-    s.feed = s.cont->step(row, s.text);
+  // After a slot's token is sampled: a finished record goes to the journal.
+  auto finish = [&](Slot& s, size_t before) {
     gen_tokens += int64_t(s.cont->generated().size() - before);
     if (s.feed) return;
     s.text += s.cont->flush();
@@ -210,7 +209,10 @@ void run_batch(const BatchOptions& o) {
       for (int32_t sidx : seq) {
         if (sidx == prev) continue;
         prev = sidx;
-        accept(slots[size_t(sidx)], logits.data() + row++ * V);
+        Slot& s = slots[size_t(sidx)];
+        const size_t before = s.cont->generated().size();
+        s.feed = s.cont->step(logits.data() + row++ * V, s.text);
+        finish(s, before);
       }
     }
     // One decode step for every slot with a token to feed.
@@ -223,7 +225,16 @@ void run_batch(const BatchOptions& o) {
       }
     if (!toks.empty()) {
       dec->forward_multi(seq, toks, logits);
-      for (size_t r = 0; r < seq.size(); ++r) accept(slots[size_t(seq[r])], logits.data() + int64_t(r) * V);
+      // Sampling, stop strings and detokenizing of each sequence are its own: they run side by
+      // side, so with many sequences they do not add up between two forward passes.
+      before.resize(seq.size());
+#pragma omp parallel for schedule(dynamic, 1) if (seq.size() > 1)
+      for (size_t r = 0; r < seq.size(); ++r) {
+        Slot& s = slots[size_t(seq[r])];
+        before[r] = s.cont->generated().size();
+        s.feed = s.cont->step(logits.data() + int64_t(r) * V, s.text);
+      }
+      for (size_t r = 0; r < seq.size(); ++r) finish(slots[size_t(seq[r])], before[r]);
     }
     progress.update(done, gen_tokens);
   }

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/model/expert_balance.h"
 #include "engine/model/model.h"
 #include "engine/decoder.h"
 #include "tools/engine_flags.h"
@@ -18,6 +19,7 @@
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
+#include "tools/store_stats.h"
 
 namespace dsinfer::cli {
 
@@ -25,9 +27,9 @@ namespace {
 
 struct BenchOptions {
   std::string model;
-  int64_t prompt = 512, gen = 128, depth = 0, reps = 3;
+  int64_t prompt = 512, gen = 128, depth = 0, reps = 3, batch = 0;
   double bandwidth = 0;
-  bool json = false;
+  bool json = false, warmup = true, scaling = false;
   EngineFlags engine;
 };
 
@@ -41,6 +43,53 @@ uint64_t bytes_of(const FfnWeights& f) { return bytes_of(f.gate) + bytes_of(f.up
 
 // Weight bytes one decoded token reads: everything but the embedding table (one row) and the
 // routed experts (k of them per MoE layer, an average expert's size).
+// Bytes one decode step reads whatever it routes to (attention, shared experts, dense layers,
+// routers, the lm_head, embedding rows), and the bytes of one routed expert (an average one).
+struct StepBytes {
+  uint64_t shared = 0, expert = 0;
+  int64_t moe_layers = 0;
+};
+StepBytes step_bytes(const Model& model) {
+  const ModelWeights& w = model.weights();
+  StepBytes sb;
+  sb.shared = bytes_of(w.lm_head);
+  for (const LayerWeights& l : w.layers) {
+    const AttentionWeights& a = l.attn;
+    sb.shared += bytes_of(a.q_a) + bytes_of(a.q_b) + bytes_of(a.q) + bytes_of(a.kv_a) + bytes_of(a.o);
+    for (const Matrix& m : a.w_uk) sb.shared += bytes_of(m);
+    for (const Matrix& m : a.w_uv) sb.shared += bytes_of(m);
+    if (!l.is_moe) {
+      sb.shared += bytes_of(l.dense);
+      continue;
+    }
+    sb.shared += bytes_of(l.moe.router) + bytes_of(l.moe.shared);
+    uint64_t experts = 0;
+    for (const FfnWeights& e : l.moe.experts) experts += bytes_of(e);
+    sb.expert = experts / l.moe.experts.size();
+    ++sb.moe_layers;
+  }
+  return sb;
+}
+
+// Counts the distinct experts each MoE layer's pass routes to (main layers only).
+class DistinctExperts final : public RouterBiasHook {
+ public:
+  explicit DistinctExperts(const ModelConfig& c) : c_(c), picks_(size_t(c.n_routed_experts)) {}
+  const float* bias(int64_t layer, const float* logits, int64_t T, const float* model_bias) override {
+    if (layer < c_.num_hidden_layers) {
+      count_expert_picks(c_, logits, T, model_bias, picks_);
+      for (int64_t p : picks_) total_ += p > 0;
+    }
+    return model_bias;
+  }
+  int64_t total() const { return total_; }
+
+ private:
+  const ModelConfig& c_;
+  std::vector<int64_t> picks_;
+  int64_t total_ = 0;
+};
+
 uint64_t bytes_per_token(const Model& model) {
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
@@ -73,53 +122,156 @@ Stat stat(const std::vector<double>& v) {
   return s;
 }
 
+// One repetition: prefill of `prompt` tokens; decode of `gen` tokens after `depth`.
+struct Rep {
+  double pp = 0, tg = 0;
+  ExpertStoreStats store;  // the expert store during the decode
+};
+
+class Runner {
+ public:
+  Runner(const Model& m, const BenchOptions& o, SessionOptions so) : m_(m), o_(o), so_(so) {
+    const int64_t top = std::min<int64_t>(m.config().vocab_size, 30000);
+    tok_ = std::uniform_int_distribution<int32_t>(2, int32_t(top) - 1);
+  }
+  Rep run(bool prefill, bool decode) {
+    Rep r;
+    if (prefill && o_.prompt > 0) {
+      auto s = make_decoder(m_, so_);
+      if (o_.depth > 0) s->forward(random_tokens(o_.depth), logits_, nullptr, /*last_only=*/true);
+      const auto p = random_tokens(o_.prompt);
+      const auto a = clock::now();
+      s->forward(p, logits_, nullptr, /*last_only=*/true);
+      r.pp = double(o_.prompt) / secs(a);
+    }
+    if (decode && o_.gen > 0) {
+      auto s = make_decoder(m_, so_);
+      if (o_.depth > 0) s->forward(random_tokens(o_.depth), logits_, nullptr, /*last_only=*/true);
+      int32_t next = tok_(rng_);
+      const ExpertStore* st = m_.expert_store();
+      const ExpertStoreStats before = st ? st->stats() : ExpertStoreStats{};
+      const auto a = clock::now();
+      for (int64_t k = 0; k < o_.gen; ++k) {
+        const int32_t t[1] = {next};
+        s->forward(t, logits_);
+        next = tok_(rng_);
+      }
+      r.tg = double(o_.gen) / secs(a);
+      if (st) r.store = stats_between(before, st->stats());
+    }
+    return r;
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static double secs(clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); }
+  std::vector<int32_t> random_tokens(int64_t n) {
+    std::vector<int32_t> v(static_cast<size_t>(n));
+    for (int32_t& t : v) t = tok_(rng_);
+    return v;
+  }
+  const Model& m_;
+  const BenchOptions& o_;
+  SessionOptions so_;
+  std::mt19937 rng_{1};
+  std::uniform_int_distribution<int32_t> tok_;
+  std::vector<float> logits_;
+};
+
+// Decode speed and the bandwidth probe at one thread count.
+struct Scaling {
+  int threads = 0;
+  double tg = 0, bandwidth = 0;
+};
+
+// --batch P: steps of P sequences, one token each, through one pass over the weights. The
+// bound: each step reads the shared bytes once and each distinct routed expert once.
+void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, double load_s) {
+  if (o.gen < 1) fail("--batch", "needs -n steps to decode");
+  const ModelConfig& c = model.config();
+  so.sequences = o.batch;
+  so.context = o.depth + o.gen + 1;
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
+  const StepBytes sb = step_bytes(model);
+  std::vector<double> rates, bytes;
+  std::vector<float> logits;
+  std::vector<int32_t> seq, toks;
+  for (int64_t r = 0; r < o.reps + (o.warmup ? 1 : 0); ++r) {
+    auto d = make_decoder(model, so);
+    if (o.depth > 0)
+      for (int32_t s = 0; s < int32_t(o.batch); ++s) {
+        seq.assign(size_t(o.depth), s);
+        toks.resize(size_t(o.depth));
+        for (int32_t& t : toks) t = tok(rng);
+        d->forward_multi(seq, toks, logits);
+      }
+    DistinctExperts distinct(c);
+    d->set_router_bias_hook(&distinct);
+    seq.resize(size_t(o.batch));
+    toks.resize(size_t(o.batch));
+    for (int32_t s = 0; s < int32_t(o.batch); ++s) seq[size_t(s)] = s;
+    const auto a = std::chrono::steady_clock::now();
+    for (int64_t k = 0; k < o.gen; ++k) {
+      for (int32_t& t : toks) t = tok(rng);
+      d->forward_multi(seq, toks, logits);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+    if (o.warmup && r == 0) continue;
+    rates.push_back(double(o.gen * o.batch) / s);
+    bytes.push_back(double(sb.shared) + double(distinct.total()) / double(o.gen) * double(sb.expert));
+  }
+  const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
+  const Stat sr = stat(rates), sbytes = stat(bytes);
+  const double bound = double(o.batch) * bw * 1e9 / sbytes.mean;
+  const double distinct_per_layer = (sbytes.mean - double(sb.shared)) / double(sb.expert) / double(sb.moe_layers);
+  if (o.json) {
+    nlohmann::json j = {{"model", o.model}, {"load_s", load_s}, {"batch", o.batch}, {"steps", o.gen},
+                        {"depth", o.depth}, {"decode_tok_s", sr.mean}, {"decode_sd", sr.sd},
+                        {"bytes_per_step", sbytes.mean}, {"distinct_experts_per_layer", distinct_per_layer},
+                        {"bandwidth_gb_s", bw}, {"bound_tok_s", bound}, {"bound_fraction", sr.mean / bound},
+                        {"threads", omp_get_max_threads()}};
+    std::printf("%s\n", j.dump(1).c_str());
+    return;
+  }
+  std::printf("model               %s (load %.2f s, %d threads)\n", o.model.c_str(), load_s, omp_get_max_threads());
+  std::printf("batch decode        %lld sequences x %lld steps: %.2f +- %.2f tok/s in all\n", (long long)o.batch,
+              (long long)o.gen, sr.mean, sr.sd);
+  std::printf("weights per step    %s (%.1f distinct experts a layer of %lld)\n", format_bytes(sbytes.mean).c_str(),
+              distinct_per_layer, (long long)c.n_routed_experts);
+  std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
+  std::printf("bytes bound         %.2f tok/s; batch decode reaches %.1f%% of it\n", bound, 100.0 * sr.mean / bound);
+}
+
 void run_bench(const BenchOptions& o) {
   if (o.prompt < 0 || o.gen < 0 || o.depth < 0) fail("bench", "-p, -n and -d must not be negative");
   if (o.reps < 1 || o.reps > 1000) fail("-r", "must be from 1 to 1000 repetitions");
   if (o.bandwidth < 0) fail("--bandwidth", "must be positive");
-  using clock = std::chrono::steady_clock;
-  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   SessionOptions so = session_options(o.engine);
-  const auto t0 = clock::now();
-  auto model = Model::open(o.model, weights_load(o.engine));
+  const int threads = omp_get_max_threads();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto model = open_model(o.model, o.engine);
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Each count alone first, so the sum cannot overflow.
   const int64_t ctx = model->config().max_position_embeddings;
-  if (o.prompt > ctx || o.depth > ctx || o.gen > ctx || std::max(o.prompt, o.depth) + o.gen + 1 > ctx)
-    fail("bench", "max(-p, -d) + -n + 1 tokens must fit in the model's context of " + std::to_string(ctx));
-  so.context = std::max(o.prompt, o.depth) + o.gen + 1;
-  const double load_s = secs(t0, clock::now());
-  const ModelConfig& c = model->config();
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
-  auto random_tokens = [&](int64_t n) {
-    std::vector<int32_t> v(static_cast<size_t>(n));
-    for (int32_t& t : v) t = tok(rng);
-    return v;
-  };
+  if (o.prompt > ctx || o.depth > ctx || o.gen > ctx || o.depth + std::max(o.prompt, o.gen) + 1 > ctx)
+    fail("bench", "-d + max(-p, -n) + 1 tokens must fit in the model's context of " + std::to_string(ctx));
+  so.context = o.depth + std::max(o.prompt, o.gen) + 1;
+  if (o.batch > 0) return run_batch(*model, o, so, load_s);
   const uint64_t per_token = bytes_per_token(*model);
+  Runner runner(*model, o, so);
+  // The first pass meets what a new process meets (pages of a mapped file faulted in, caches
+  // cold); it is reported apart and left out of the mean, as llama-bench's warm-up is.
+  const Rep cold = o.warmup ? runner.run(true, true) : Rep{};
   std::vector<double> pp, tg;
-  std::vector<float> logits;
+  ExpertStoreStats store;  // decode of the timed repetitions
   for (int64_t r = 0; r < o.reps; ++r) {
-    if (o.prompt > 0) {
-      auto s = make_decoder(*model, so);
-      const auto p = random_tokens(o.prompt);
-      const auto a = clock::now();
-      s->forward(p, logits, nullptr, /*last_only=*/true);
-      pp.push_back(double(o.prompt) / secs(a, clock::now()));
-    }
-    if (o.gen > 0) {
-      auto s = make_decoder(*model, so);
-      if (o.depth > 0) s->forward(random_tokens(o.depth), logits, nullptr, /*last_only=*/true);
-      int32_t next = tok(rng);
-      const auto a = clock::now();
-      for (int64_t k = 0; k < o.gen; ++k) {
-        const int32_t t[1] = {next};
-        s->forward(t, logits);
-        next = tok(rng);
-      }
-      tg.push_back(double(o.gen) / secs(a, clock::now()));
-    }
+    const Rep x = runner.run(true, true);
+    if (o.prompt > 0) pp.push_back(x.pp);
+    if (o.gen > 0) tg.push_back(x.tg);
+    add_stats(store, x.store);
   }
+  const int64_t decoded = o.gen * o.reps;
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double rss_mb = double(ru.ru_maxrss) / 1024.0;
@@ -127,6 +279,22 @@ void run_bench(const BenchOptions& o) {
   const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
   const Stat sp = stat(pp), sg = stat(tg);
   const double roofline = bw * 1e9 / double(per_token);
+  // Thread scaling: decode and the probe again at 1 thread (and back to all of them).
+  std::vector<Scaling> scaling;
+  if (o.scaling && o.gen > 0) {
+    scaling.push_back({threads, sg.mean, bw});
+    if (threads > 1) {
+      omp_set_num_threads(1);
+      Runner one(*model, o, so);
+      std::vector<double> v;
+      for (int64_t r = 0; r < o.reps; ++r) v.push_back(one.run(false, true).tg);
+      scaling.insert(scaling.begin(), {1, stat(v).mean, measure_read_bandwidth()});
+      omp_set_num_threads(threads);
+    }
+  }
+  const char* weights = model->expert_store()  ? "resident + expert store"
+                        : model->weights_copied() ? (model->weights().repacked ? "copied, repacked" : "copied")
+                                                  : "mapped";
   if (o.json) {
     nlohmann::json j = {{"model", o.model},          {"load_s", load_s},
                         {"prompt_tokens", o.prompt}, {"prefill_tok_s", sp.mean},
@@ -135,22 +303,41 @@ void run_bench(const BenchOptions& o) {
                         {"decode_sd", sg.sd},        {"peak_rss_mb", rss_mb},
                         {"bytes_per_token", per_token}, {"bandwidth_gb_s", bw},
                         {"roofline_tok_s", roofline}, {"roofline_fraction", sg.mean / roofline},
-                        {"threads", omp_get_max_threads()},
-                        {"weights", model->weights_copied() ? "copied" : "mapped"}, {"engine", o.engine.engine},
-                        {"kv_type", o.engine.kv}};
+                        {"threads", threads},        {"weights", weights},
+                        {"engine", o.engine.engine}, {"kv_type", o.engine.kv},
+                        {"resident_mb", double(model->resident_bytes()) / 1048576.0}};
+    if (o.warmup) j["cold"] = {{"prefill_tok_s", cold.pp}, {"decode_tok_s", cold.tg}};
+    if (model->expert_store()) {
+      j["experts"] = store_stats_json(*model, decoded, &store);
+      if (o.warmup) j["cold"]["experts"] = store_stats_json(*model, o.gen, &cold.store);
+    }
+    for (const Scaling& x : scaling)
+      j["scaling"].push_back({{"threads", x.threads}, {"decode_tok_s", x.tg}, {"bandwidth_gb_s", x.bandwidth},
+                              {"roofline_fraction", x.tg * double(per_token) / (x.bandwidth * 1e9)}});
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
   std::printf("model               %s (load %.2f s, weights %s, %s engine, %d threads, kv %s)\n", o.model.c_str(),
-              load_s, model->weights_copied() ? "copied" : "mapped", o.engine.engine.c_str(), omp_get_max_threads(),
-              o.engine.kv.c_str());
-  if (o.prompt > 0) std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s\n", (long long)o.prompt, sp.mean, sp.sd);
+              load_s, weights, o.engine.engine.c_str(), threads, o.engine.kv.c_str());
+  if (o.prompt > 0)
+    std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s (context depth %lld)\n", (long long)o.prompt, sp.mean, sp.sd,
+                (long long)o.depth);
   if (o.gen > 0)
     std::printf("decode tg%-5lld      %.2f +- %.2f tok/s (context depth %lld)\n", (long long)o.gen, sg.mean, sg.sd,
                 (long long)o.depth);
+  if (o.warmup)
+    std::printf("cold first pass     prefill %.2f, decode %.2f tok/s (not in the figures above)\n", cold.pp, cold.tg);
   std::printf("weights per token   %s\n", format_bytes(double(per_token)).c_str());
   std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
   std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
+  for (const Scaling& x : scaling)
+    std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%%\n", x.threads,
+                x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
+                100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9));
+  if (model->expert_store()) {
+    std::printf("expert store        decode: %s\n", store_stats_line(*model, decoded, &store).c_str());
+    if (o.warmup) std::printf("  cold first pass   %s\n", store_stats_line(*model, o.gen, &cold.store).c_str());
+  }
   std::printf("peak RSS            %.1f MB\n", rss_mb);
 }
 
@@ -162,10 +349,16 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("model", o->model, "GGUF file or checkpoint directory")->required();
   sub->add_option("-p,--prompt", o->prompt, "Prefill length (0: skip)")->capture_default_str();
   sub->add_option("-n,--gen", o->gen, "Tokens decoded one at a time (0: skip)")->capture_default_str();
-  sub->add_option("-d,--depth", o->depth, "Context already in the cache before decoding")->capture_default_str();
+  sub->add_option("-d,--depth", o->depth, "Context already in the cache before the prefill and the decode")
+      ->capture_default_str();
   sub->add_option("-r,--reps", o->reps, "Repetitions (mean +- sd)")->capture_default_str();
   sub->add_option("--bandwidth", o->bandwidth, "Memory read bandwidth in GB/s instead of measuring it");
   sub->add_flag("--json", o->json, "Machine-readable output");
+  sub->add_flag("!--no-warmup", o->warmup, "Skip the untimed first pass (then the first repetition is the cold one)");
+  sub->add_option("--batch", o->batch,
+                  "Instead: decode -n steps of this many sequences at once (as batch --parallel), against the bytes "
+                  "bound of the experts they route to");
+  sub->add_flag("--scaling", o->scaling, "Also decode at 1 thread and probe the bandwidth there: the roofline fraction per thread count");
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_bench(*o); });
 }

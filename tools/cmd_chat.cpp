@@ -26,6 +26,7 @@
 #include "tools/context_flag.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/store_stats.h"
 #include "tools/sampling_flags.h"
 
 namespace dsinfer::cli {
@@ -116,7 +117,7 @@ void run_chat(const ChatCliOptions& o) {
   if (o.n_predict < 1) fail("-n", "must be at least 1");
   if (o.ctx < 0) fail("--ctx", "must be at least 16");
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
-  auto model = Model::open(path, weights_load(o.engine));
+  auto model = open_model(path, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   const ChatFormat format = pick_chat_format(*tok, o.chat_format, path);
@@ -191,6 +192,9 @@ void run_chat(const ChatCliOptions& o) {
                          l.finish_reason.empty() ? "-" : l.finish_reason.c_str(), (long long)st.turns,
                          (long long)st.prompt_tokens, (long long)st.reused, (long long)st.generated,
                          (long long)dec->n_past(), (long long)dec->context());
+            if (model->expert_store())
+              std::fprintf(stderr, "%s\n",
+                           store_stats_line(*model, st.prompt_tokens - st.reused + st.generated).c_str());
             break;
           }
           case K::Set: {

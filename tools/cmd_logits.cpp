@@ -44,7 +44,7 @@ void run_logits(const LogitsOptions& o) {
   const std::vector<int32_t> prompt = parse_token_list(o.tokens, "--tokens");
   if (o.decode < 0) fail("--decode", "must not be negative");
   const AttnMode mode = o.attn == "naive" ? AttnMode::Naive : AttnMode::Absorb;
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   const ModelConfig& c = model->config();
   const int64_t ctx = c.max_position_embeddings, n = int64_t(prompt.size());
   if (n > ctx) fail("--tokens", std::to_string(n) + " tokens are more than the model's context of " + std::to_string(ctx));

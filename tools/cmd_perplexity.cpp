@@ -42,7 +42,7 @@ int32_t log_softmax(const float* x, int64_t n, std::vector<double>& out) {
 void run_perplexity(const PerplexityOptions& o) {
   if (o.ctx < 8) fail("--ctx", "must be at least 8");
   if (o.max_windows < 0) fail("--max-windows", "must not be negative (0: all)");
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   if (o.ctx > model->config().max_position_embeddings)
     fail("--ctx", std::to_string(o.ctx) + " is more than the model's context of " +
                       std::to_string(model->config().max_position_embeddings) + " tokens");
@@ -55,7 +55,7 @@ void run_perplexity(const PerplexityOptions& o) {
   const int64_t V = model->config().vocab_size;
   std::unique_ptr<Model> base;
   if (!o.kl_base.empty()) {
-    base = Model::open(o.kl_base, weights_load(o.engine));
+    base = open_model(o.kl_base, o.engine);
     if (base->config().vocab_size != V) fail(o.kl_base, "vocabulary differs from the model's");
   }
   // Windows of ctx tokens, each starting with BOS when the model has one, scored on every

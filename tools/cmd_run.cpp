@@ -22,6 +22,7 @@
 #include "simd/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/store_stats.h"
 #include "tools/sampling_flags.h"
 
 namespace dsinfer::cli {
@@ -31,7 +32,7 @@ namespace {
 struct RunOptions {
   std::string model, prompt, file, tokens, system, chat_format;
   int64_t n_predict = 256;
-  bool quiet = false, chat = false, thinking = false;
+  bool quiet = false, chat = false, thinking = false, stats = false;
   EngineFlags engine;
   SamplingFlags sampling;
   CLI::Option *prompt_opt = nullptr, *system_opt = nullptr, *tokens_opt = nullptr;
@@ -59,7 +60,7 @@ void run_run(RunOptions o) {
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  auto model = Model::open(o.model, weights_load(o.engine));
+  auto model = open_model(o.model, o.engine);
   auto tok = open_model_tokenizer(*model);
   if (!by_ids) {
     if (!tok) fail(o.model, "this model carries no tokenizer: give the prompt as --tokens");
@@ -113,6 +114,8 @@ void run_run(RunOptions o) {
                  res.finish_reason.c_str(), (unsigned long long)sp.seed, o.engine.engine.c_str(),
                  omp_get_max_threads());
   }
+  if (o.stats && model->expert_store())
+    std::fprintf(stderr, "%s\n", store_stats_line(*model, res.prompt_tokens + res.completion_tokens).c_str());
 }
 
 }  // namespace
@@ -138,6 +141,7 @@ void add_run_command(CLI::App& app) {
   sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
   sub->add_flag("--thinking", o->thinking, "DeepSeek V3.1 format: reply in thinking mode");
   sub->add_flag("--quiet", o->quiet, "No timing on stderr");
+  sub->add_flag("--stats", o->stats, "The expert store's figures on stderr at the end (hit rate, reads, waits)");
   add_sampling_flags(sub, o->sampling);
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_run(*o); });

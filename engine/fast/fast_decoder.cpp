@@ -74,10 +74,17 @@ void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_laye
   rmsnorm_rows(x, w.ffn_norm.data(), n, D, c.rms_norm_eps, h);
   const Acts a = q8_acts(h, n, D, hq_.data());
   if (w.is_moe)
-    moe_fast(c, w.moe, a, y, ffn_, rec, RouteBias{bias_hook_, index});
+    moe_fast(c, w.moe, a, y, ffn_, rec, MoeContext{bias_hook_, index, next_moe(index)});
   else
     ffn_fast(w.dense, a, y, ffn_);
   for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+}
+
+const MoeWeights* FastDecoder::next_moe(int64_t index) const {
+  const auto& layers = model_.weights().layers;
+  for (size_t l = size_t(index) + 1; l < layers.size(); ++l)
+    if (layers[l].is_moe) return &layers[l].moe;
+  return nullptr;
 }
 
 void FastDecoder::head(const Matrix& w, const float* h, int64_t n, float* logits) {

@@ -51,6 +51,8 @@ class FastDecoder final : public Decoder {
   // One layer over the n tokens in x_, each at its slot. `index`: the layer's number
   // (num_hidden_layers for the MTP module).
   void layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t n, RouterRecord* rec);
+  // The first MoE layer after layer `index` (null: none; the MTP module predicts nothing).
+  const MoeWeights* next_moe(int64_t index) const;
   // logits [n][vocab] of the final-normed rows h [n][hidden].
   void head(const Matrix& w, const float* h, int64_t n, float* logits);
 

@@ -26,7 +26,9 @@ struct FfnScratch {
 
   int threads = 1;
   std::vector<float> logits, route_tmp, slot_w, g, u, xf, ytmp;
-  std::vector<int32_t> ids, count, slot_tok;
+  std::vector<int32_t> ids, count, mark, slot_tok, used, predicted;
+  std::vector<int64_t> first_slot;
+  int64_t shared_slot = 0, predicted_layer = -1;
   std::vector<float> wts;
   std::vector<BlockQ8_0> xq, gq;
   std::vector<LinearJob> jobs;
@@ -39,13 +41,16 @@ struct FfnScratch {
 
 // out [T][hidden] = FFN(x) for a dense layer.
 void ffn_fast(const FfnWeights& w, const Acts& x, float* out, FfnScratch& s);
-// Where a layer's expert bias comes from: the model's, or a hook's (see decoder.h).
-struct RouteBias {
+// What moe_fast needs of the layers around it: where the expert bias comes from (the model's,
+// or a hook's, see decoder.h), and the next MoE layer, whose experts an expert store can start
+// reading while this one computes.
+struct MoeContext {
   RouterBiasHook* hook = nullptr;
   int64_t layer = 0;
+  const MoeWeights* next = nullptr;
 };
 // out [T][hidden] = shared(x) + sum_k w_k Expert_{e_k}(x); routing decisions appended to rec.
 void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* out, FfnScratch& s,
-              RouterRecord* rec, RouteBias rb = {});
+              RouterRecord* rec, MoeContext ctx = {});
 
 }  // namespace dsinfer

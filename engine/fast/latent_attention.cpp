@@ -23,24 +23,24 @@ void LatentAttention::reserve(int64_t heads, int64_t latent, int64_t rope, int64
                               int threads) {
   H_ = heads, r_ = latent, dr_ = rope, threads_ = std::max(1, threads);
   const int64_t state = H_ * r_ + 2 * H_;
-  const int64_t space = H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * H_ + 2 * state;
+  const int64_t space = 2 * H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * state;
   part_.resize(size_t(std::min(max_T, kFewTokens) * chunks_for(context) * state));
   space_.resize(size_t(threads_ * space));
-  rows_.resize(size_t(threads_ * kAttnChunk));
+  rows_.resize(size_t(2 * threads_ * kAttnChunk));
 }
 
 LatentAttention::Space LatentAttention::space(int thread) {
   const int64_t state = H_ * r_ + 2 * H_;
-  const int64_t size = H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * H_ + 2 * state;
+  const int64_t size = 2 * H_ * kAttnChunk + kAttnChunk * (r_ + dr_) + 2 * state;
   float* p = space_.data() + thread * size;
   Space s;
   s.scores = p, p += H_ * kAttnChunk;
+  s.rope_scores = p, p += H_ * kAttnChunk;
   s.rows_f = p, p += kAttnChunk * (r_ + dr_);
-  s.dot_lat = p, p += H_;
-  s.dot_rope = p, p += H_;
   s.run = {p, p + H_ * r_, p + H_ * r_ + H_}, p += state;
   s.chunk = {p, p + H_ * r_, p + H_ * r_ + H_};
-  s.rows = rows_.data() + thread * kAttnChunk;
+  s.rows = rows_.data() + 2 * thread * kAttnChunk;
+  s.rope_rows = s.rows + kAttnChunk;
   return s;
 }
 
@@ -55,12 +55,15 @@ void LatentAttention::attend_chunk(const LatentQueries& q, const TokenSlots& slo
   const auto& k = simd::kernels();
   const int64_t n = sb - sa;
   for (int64_t i = 0; i < n; ++i) {
-    const float* row = slots.cache[t]->load(layer, sa + i, sp.rows_f + i * (r_ + dr_));
-    sp.rows[i] = row;
-    k.dot_many(q.lat + t * r_, q.T * r_, H_, row, r_, sp.dot_lat);
-    k.dot_many(q.rope + t * H_ * q.rope_stride, q.rope_stride, H_, row + r_, dr_, sp.dot_rope);
-    for (int64_t h = 0; h < H_; ++h) sp.scores[h * kAttnChunk + i] = q.scale * (sp.dot_lat[h] + sp.dot_rope[h]);
+    sp.rows[i] = slots.cache[t]->load(layer, sa + i, sp.rows_f + i * (r_ + dr_));
+    sp.rope_rows[i] = sp.rows[i] + r_;
   }
+  // Scores of every head against every row: the latent part, then the rope keys'.
+  k.dot_tile(q.lat + t * r_, q.T * r_, H_, sp.rows, n, r_, sp.scores, kAttnChunk);
+  k.dot_tile(q.rope + t * H_ * q.rope_stride, q.rope_stride, H_, sp.rope_rows, n, dr_, sp.rope_scores, kAttnChunk);
+  for (int64_t h = 0; h < H_; ++h)
+    for (int64_t i = 0; i < n; ++i)
+      sp.scores[h * kAttnChunk + i] = q.scale * (sp.scores[h * kAttnChunk + i] + sp.rope_scores[h * kAttnChunk + i]);
   for (int64_t h = 0; h < H_; ++h) {
     float* sc = sp.scores + h * kAttnChunk;
     out.m[h] = *std::max_element(sc, sc + n);

@@ -47,11 +47,11 @@ class LatentAttention {
   };
   // One thread's working memory.
   struct Space {
-    float* scores;       // [H][kAttnChunk]
-    float* rows_f;       // [kAttnChunk][r + rope]: rows converted from the cache's type
-    const float** rows;  // [kAttnChunk]: each row as float
-    float* dot_lat;      // [H]
-    float* dot_rope;     // [H]
+    float* scores;            // [H][kAttnChunk]
+    float* rope_scores;       // [H][kAttnChunk]: the rope keys' part
+    float* rows_f;            // [kAttnChunk][r + rope]: rows converted from the cache's type
+    const float** rows;       // [kAttnChunk]: each row as float
+    const float** rope_rows;  // [kAttnChunk]: its rope key
     State run, chunk;
   };
   Space space(int thread);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "simd/kernels.h"
+#include "simd/repack.h"
 
 namespace dsinfer {
 
@@ -19,7 +20,10 @@ constexpr int64_t kTileRows = 32;
 // a few microseconds.
 constexpr int64_t kParallelBytes = 1 << 15;
 
-int64_t row_cost(const LinearJob& j) { return int64_t(dtype_row_bytes(j.w->type, j.w->cols)) * std::max<int64_t>(1, j.x.T); }
+// Work of one split unit (a row, or a row group): bytes read times tokens.
+int64_t unit_cost(const LinearJob& j) {
+  return int64_t(dtype_row_bytes(j.w->type, j.w->cols)) * j.w->row_unit() * std::max<int64_t>(1, j.x.T);
+}
 
 void float_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept {
   const Matrix& w = *j.w;
@@ -46,6 +50,11 @@ void linear_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept {
   const int64_t nb = w.cols / kBlockWeights;
   const auto& k = simd::kernels();
   const uint8_t* base = w.data + size_t(w.row_offset) * dtype_row_bytes(w.type, w.cols);
+  if (w.layout == Layout::RowGroups) {  // r0 and r1 on row groups (run_linear splits so)
+    (w.type == DType::Q8_0 ? k.gemm_q8_0_r16 : k.gemm_q4_0_r16)(base, nb, j.x.q, j.x.T, j.y, w.rows, r0 / kRowGroup,
+                                                              r1 / kRowGroup);
+    return;
+  }
   const int64_t tile = j.x.T > simd::kGemmMaxTokens ? kTileRows : r1 - r0;
   for (int64_t a = r0; a < r1; a += tile) {
     const int64_t b = std::min(r1, a + tile);
@@ -83,7 +92,7 @@ void run_linear_transposed(std::span<const TransposedJob> jobs) {
 
 void run_linear(std::span<const LinearJob> jobs) {
   int64_t total = 0;
-  for (const LinearJob& j : jobs) total += row_cost(j) * j.w->rows;
+  for (const LinearJob& j : jobs) total += unit_cost(j) * (j.w->rows / j.w->row_unit());
   const int nt = total < kParallelBytes ? 1 : omp_get_max_threads();
 #pragma omp parallel num_threads(nt)
   {
@@ -91,13 +100,14 @@ void run_linear(std::span<const LinearJob> jobs) {
     const int64_t lo = share_begin(total, parts, me), hi = share_begin(total, parts, me + 1);
     int64_t c0 = 0;  // cost where the current job starts
     for (const LinearJob& j : jobs) {
-      const int64_t cpr = row_cost(j), c1 = c0 + cpr * j.w->rows;
+      const int64_t unit = j.w->row_unit(), units = j.w->rows / unit;
+      const int64_t cpu = unit_cost(j), c1 = c0 + cpu * units;
       if (c1 > lo && c0 < hi) {
-        // Row r belongs to the share holding its first unit of cost: boundaries are the
-        // ceilings below, the same on every thread, so each row is computed exactly once.
-        const int64_t r0 = std::max<int64_t>(0, (lo - c0 + cpr - 1) / cpr);
-        const int64_t r1 = std::min<int64_t>(j.w->rows, (hi - c0 + cpr - 1) / cpr);
-        linear_rows(j, r0, r1);
+        // A unit belongs to the share holding its first piece of cost: boundaries are the
+        // ceilings below, the same on every thread, so each unit is computed exactly once.
+        const int64_t u0 = std::max<int64_t>(0, (lo - c0 + cpu - 1) / cpu);
+        const int64_t u1 = std::min<int64_t>(units, (hi - c0 + cpu - 1) / cpu);
+        linear_rows(j, u0 * unit, u1 * unit);
       }
       c0 = c1;
     }

@@ -28,8 +28,8 @@ struct LinearJob {
 // True when W multiplies Q8_0 activations (Q8_0 and Q4_0 weights).
 bool uses_q8_acts(const Matrix& w) noexcept;
 
-// Rows [r0, r1) of one product. Each output element is computed by one call in an order that
-// depends only on the shapes, never on how rows were split.
+// Rows [r0, r1) of one product (on row groups for a RowGroups matrix). Each output element is
+// computed by one call in an order that depends only on the shapes, never on how rows were split.
 void linear_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept;
 
 // All jobs on the OpenMP team: the concatenated rows are split into equal shares of work

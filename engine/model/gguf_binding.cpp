@@ -1,7 +1,14 @@
 #include "engine/model/gguf_binding.h"
 
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "engine/experts/resident_tensors.h"
 #include "engine/model/gguf_names.h"
 #include "simd/error.h"
+#include "simd/kernels.h"
+#include "simd/repack.h"
 #include "simd/shape.h"
 
 namespace dsinfer {
@@ -13,7 +20,9 @@ using gguf_names::nextn;
 
 class Binder {
  public:
-  explicit Binder(const GgufFile& f) : f_(f) {}
+  Binder(const GgufFile& f, bool repack, const ResidentTensors* resident)
+      : f_(f), resident_(resident),
+        repack_(repack && (resident || f.writable_file_data()) && simd::kernels().r16_native) {}
 
   const GgufTensor* find(const std::string& name) const { return f_.find_tensor(name); }
   const std::string& path() const { return f_.path(); }
@@ -36,6 +45,44 @@ class Binder {
     m.cols = ne[0];
     m.rows = t->nrows();
     m.data = t->data;
+    if (resident_)
+      if (const uint8_t* r = resident_->data(*t)) m.data = r;
+    return m;
+  }
+
+  // A matrix that products read, in views of `slice` rows (0: one view): repacked into row
+  // groups in place when the weights were copied into memory, the kernels have their own
+  // row-group products, and every view starts on a group.
+  Matrix product(const std::string& name, const std::vector<int64_t>& ne, int64_t slice = 0) const {
+    Matrix m = matrix(name, ne);
+    const int64_t nb = m.cols / kBlockWeights;
+    if (!repack_ || (m.type != DType::Q4_0 && m.type != DType::Q8_0) || m.rows % kRowGroup != 0 ||
+        slice % kRowGroup != 0 || nb < 1 || nb > kR16MaxBlocks)
+      return m;
+    uint8_t* data = nullptr;
+    if (resident_) {
+      data = resident_->data(*find(name));
+      if (!data) return m;  // not read into memory (the store's experts): left as stored
+    } else {
+      data = f_.writable_file_data() + (m.data - f_.file_data());
+    }
+    const size_t row_bytes = dtype_row_bytes(m.type, m.cols), group_bytes = kRowGroup * row_bytes;
+    const int64_t groups = m.rows / kRowGroup;
+#pragma omp parallel
+    {
+      std::vector<uint8_t> rows(group_bytes);
+#pragma omp for schedule(static)
+      for (int64_t g = 0; g < groups; ++g) {
+        uint8_t* p = data + size_t(g) * group_bytes;
+        std::memcpy(rows.data(), p, group_bytes);
+        if (m.type == DType::Q4_0)
+          repack_q4_0_rows(reinterpret_cast<const BlockQ4_0*>(rows.data()), nb, p);
+        else
+          repack_q8_0_rows(reinterpret_cast<const BlockQ8_0*>(rows.data()), nb, p);
+      }
+    }
+    m.layout = Layout::RowGroups;
+    repacked_ = true;
     return m;
   }
 
@@ -47,15 +94,21 @@ class Binder {
     return v;
   }
 
+ public:
+  bool repacked() const { return repacked_; }
+
  private:
   const GgufFile& f_;
+  const ResidentTensors* resident_;
+  bool repack_;
+  mutable bool repacked_ = false;
 };
 
 FfnWeights ffn(const Binder& b, int64_t l, const char* gate, const char* up, const char* down, int64_t D, int64_t I) {
   FfnWeights w;
-  w.gate = b.matrix(blk(l, gate), {D, I});
-  w.up = b.matrix(blk(l, up), {D, I});
-  w.down = b.matrix(blk(l, down), {I, D});
+  w.gate = b.product(blk(l, gate), {D, I});
+  w.up = b.product(blk(l, up), {D, I});
+  w.down = b.product(blk(l, down), {I, D});
   return w;
 }
 
@@ -67,30 +120,30 @@ LayerWeights layer(const Binder& b, const ModelConfig& c, int64_t l) {
   lw.ffn_norm = b.vec(blk(l, "ffn_norm"), D);
   AttentionWeights& a = lw.attn;
   if (c.q_lora_rank > 0) {
-    a.q_a = b.matrix(blk(l, "attn_q_a"), {D, c.q_lora_rank});
+    a.q_a = b.product(blk(l, "attn_q_a"), {D, c.q_lora_rank});
     a.q_a_norm = b.vec(blk(l, "attn_q_a_norm"), c.q_lora_rank);
-    a.q_b = b.matrix(blk(l, "attn_q_b"), {c.q_lora_rank, H * c.qk_head_dim()});
+    a.q_b = b.product(blk(l, "attn_q_b"), {c.q_lora_rank, H * c.qk_head_dim()});
   } else {
-    a.q = b.matrix(blk(l, "attn_q"), {D, H * c.qk_head_dim()});
+    a.q = b.product(blk(l, "attn_q"), {D, H * c.qk_head_dim()});
   }
-  a.kv_a = b.matrix(blk(l, "attn_kv_a_mqa"), {D, c.latent_dim()});
+  a.kv_a = b.product(blk(l, "attn_kv_a_mqa"), {D, c.latent_dim()});
   a.kv_a_norm = b.vec(blk(l, "attn_kv_a_norm"), r);
   if (b.find(blk(l, "attn_k_b"))) {
-    const Matrix kb = b.matrix(blk(l, "attn_k_b"), {dn, r, H});  // per head W_UK^T: [r x nope]
-    const Matrix vb = b.matrix(blk(l, "attn_v_b"), {r, dv, H});  // per head W_UV: [v x r]
+    const Matrix kb = b.product(blk(l, "attn_k_b"), {dn, r, H}, r);  // per head W_UK^T: [r x nope]
+    const Matrix vb = b.product(blk(l, "attn_v_b"), {r, dv, H}, dv);  // per head W_UV: [v x r]
     a.w_uk_transposed = true;
     for (int64_t h = 0; h < H; ++h) {
       a.w_uk.push_back(kb.row_slice(h * r, r));
       a.w_uv.push_back(vb.row_slice(h * dv, dv));
     }
   } else {  // older files: kv_b unsplit, like the Hugging Face layout
-    const Matrix kvb = b.matrix(blk(l, "attn_kv_b"), {r, H * (dn + dv)});
+    const Matrix kvb = b.product(blk(l, "attn_kv_b"), {r, H * (dn + dv)}, std::gcd(dn, dv));
     for (int64_t h = 0; h < H; ++h) {
       a.w_uk.push_back(kvb.row_slice(h * (dn + dv), dn));
       a.w_uv.push_back(kvb.row_slice(h * (dn + dv) + dn, dv));
     }
   }
-  a.o = b.matrix(blk(l, "attn_output"), {H * dv, D});
+  a.o = b.product(blk(l, "attn_output"), {H * dv, D});
   lw.is_moe = c.is_moe_layer(l);
   if (!lw.is_moe) {
     lw.dense = ffn(b, l, "ffn_gate", "ffn_up", "ffn_down", D, c.intermediate_size);
@@ -104,9 +157,9 @@ LayerWeights layer(const Binder& b, const ModelConfig& c, int64_t l) {
     if (!b.find(bias)) fail(b.path(), "tensor '" + bias + "' is missing (sigmoid routing needs the expert bias)");
     m.bias = b.vec(bias, E);
   }
-  const Matrix g = b.matrix(blk(l, "ffn_gate_exps"), {D, I, E});
-  const Matrix u = b.matrix(blk(l, "ffn_up_exps"), {D, I, E});
-  const Matrix d = b.matrix(blk(l, "ffn_down_exps"), {I, D, E});
+  const Matrix g = b.product(blk(l, "ffn_gate_exps"), {D, I, E}, I);
+  const Matrix u = b.product(blk(l, "ffn_up_exps"), {D, I, E}, I);
+  const Matrix d = b.product(blk(l, "ffn_down_exps"), {I, D, E}, D);
   for (int64_t e = 0; e < E; ++e) m.experts.push_back({g.row_slice(e * I, I), u.row_slice(e * I, I), d.row_slice(e * D, D)});
   if (c.n_shared_experts > 0)
     m.shared = ffn(b, l, "ffn_gate_shexp", "ffn_up_shexp", "ffn_down_shexp", D, I * c.n_shared_experts);
@@ -115,26 +168,27 @@ LayerWeights layer(const Binder& b, const ModelConfig& c, int64_t l) {
 
 }  // namespace
 
-ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c) {
-  Binder b(f);
+ModelWeights bind_gguf(const GgufFile& f, const ModelConfig& c, bool repack, const ResidentTensors* resident) {
+  Binder b(f, repack, resident);
   const int64_t D = c.hidden_size, V = c.vocab_size;
   ModelWeights w;
   w.embed = b.matrix("token_embd.weight", {D, V});
   w.final_norm = b.vec("output_norm.weight", D);
-  w.lm_head = b.find("output.weight") ? b.matrix("output.weight", {D, V}) : w.embed;  // tied when absent
+  w.lm_head = b.find("output.weight") ? b.product("output.weight", {D, V}) : w.embed;  // tied when absent
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) w.layers.push_back(layer(b, c, l));
   const int64_t n = c.num_hidden_layers;
   if (c.num_nextn_predict_layers > 0 && b.find(nextn(n, "eh_proj"))) {
     MtpWeights m;
     m.embed = b.find(nextn(n, "embed_tokens")) ? b.matrix(nextn(n, "embed_tokens"), {D, V}) : w.embed;
-    m.eh_proj = b.matrix(nextn(n, "eh_proj"), {2 * D, D});
+    m.eh_proj = b.product(nextn(n, "eh_proj"), {2 * D, D});
     m.enorm = b.vec(nextn(n, "enorm"), D);
     m.hnorm = b.vec(nextn(n, "hnorm"), D);
     m.head_norm = b.find(nextn(n, "shared_head_norm")) ? b.vec(nextn(n, "shared_head_norm"), D) : w.final_norm;
-    m.head = b.find(nextn(n, "shared_head_head")) ? b.matrix(nextn(n, "shared_head_head"), {D, V}) : w.lm_head;
+    m.head = b.find(nextn(n, "shared_head_head")) ? b.product(nextn(n, "shared_head_head"), {D, V}) : w.lm_head;
     m.layer = layer(b, c, n);
     w.mtp = std::move(m);
   }
+  w.repacked = b.repacked();
   return w;
 }
 

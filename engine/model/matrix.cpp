@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "simd/blocks.h"
+#include "simd/repack.h"
 
 namespace dsinfer {
 
@@ -25,6 +26,25 @@ void dequant_row_chunk(const Matrix& w, int64_t r, int64_t c0, int64_t n, float*
     for (int64_t i = 0; i < n; ++i) {
       const float s = load_f32(srow + size_t((c0 + i) / kFp8Block) * 4);
       out[i] = fp8_e4m3_to_f32(p[i]) * s;
+    }
+    return;
+  }
+  if (w.layout == Layout::RowGroups) {
+    // Row i of its group, blocks [c0, c0 + n) / 32 unpacked into stored blocks on the stack.
+    const int64_t g = row / kRowGroup, i = row % kRowGroup;
+    const uint8_t* group = w.data + size_t(g * kRowGroup) * dtype_row_bytes(w.type, w.cols);
+    for (int64_t b0 = c0 / kBlockWeights; b0 < (c0 + n) / kBlockWeights; b0 += 8) {
+      const int64_t nbk = std::min<int64_t>(8, (c0 + n) / kBlockWeights - b0);
+      float* o = out + (b0 * kBlockWeights - c0);
+      if (w.type == DType::Q4_0) {
+        BlockQ4_0 blk[8];
+        unpack_q4_0_row(group + size_t(b0) * kQ4GroupBlockBytes, nbk, i, blk);
+        dequantize_row_q4_0(blk, o, nbk * kBlockWeights);
+      } else {
+        BlockQ8_0 blk[8];
+        unpack_q8_0_row(group + size_t(b0) * kQ8GroupBlockBytes, nbk, i, blk);
+        dequantize_row_q8_0(blk, o, nbk * kBlockWeights);
+      }
     }
     return;
   }

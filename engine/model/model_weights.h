@@ -7,6 +7,8 @@
 
 namespace dsinfer {
 
+class ExpertStore;  // engine/experts/expert_store.h
+
 struct AttentionWeights {
   Matrix q_a, q_b;              // with q compression (q_lora_rank > 0)
   std::vector<float> q_a_norm;  //
@@ -29,7 +31,11 @@ struct FfnWeights {
 struct MoeWeights {
   Matrix router;              // [n_routed, hidden]
   std::vector<float> bias;    // e_score_correction_bias (noaux_tc), else empty
+  // The routed experts as stored; with an expert store (store != null) only their shapes hold,
+  // and the store serves the weights of this layer (store_layer).
   std::vector<FfnWeights> experts;
+  ExpertStore* store = nullptr;
+  int64_t store_layer = 0;
   FfnWeights shared;          // n_shared_experts fused into one FFN; empty when none
 };
 
@@ -52,6 +58,7 @@ struct ModelWeights {
   std::vector<float> final_norm;
   std::vector<LayerWeights> layers;
   std::optional<MtpWeights> mtp;
+  bool repacked = false;  // some products' weights are in row groups (matrix.h)
 };
 
 }  // namespace dsinfer

@@ -11,6 +11,7 @@
 
 #include "simd/blocks.h"
 #include "simd/kernels.h"
+#include "simd/repack.h"
 #include "tests/simd/random_blocks.h"
 
 namespace {
@@ -24,8 +25,9 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
   return dsinfer::test::random_floats(rng, n, 1.0f);
 }
 
+// `groups`: the weights in row groups (simd/repack.h), through the gemm_*_r16 kernels.
 template <class Block>
-void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, int64_t n_tok) {
+void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, int64_t n_tok, bool groups) {
   const int64_t nb = cols / dsinfer::kBlockWeights;
   const std::vector<float> wf = random_floats(rows * cols, 1);
   std::vector<Block> W(static_cast<size_t>(rows * nb));
@@ -37,8 +39,20 @@ void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, 
   const std::vector<float> xf = random_floats(n_tok * cols, 2);
   k->quantize_row_q8_0_act(xf.data(), X.data(), n_tok * cols);
   std::vector<float> Y(static_cast<size_t>(rows * n_tok));
+  std::vector<uint8_t> G(W.size() * sizeof(Block));
+  constexpr bool q8 = sizeof(Block) == sizeof(BlockQ8_0);
+  for (int64_t g = 0; g < rows / dsinfer::kRowGroup; ++g) {
+    uint8_t* dst = G.data() + size_t(g * dsinfer::kRowGroup * nb) * sizeof(Block);
+    if constexpr (q8)
+      dsinfer::repack_q8_0_rows(W.data() + g * dsinfer::kRowGroup * nb, nb, dst);
+    else
+      dsinfer::repack_q4_0_rows(W.data() + g * dsinfer::kRowGroup * nb, nb, dst);
+  }
   for (auto _ : state) {
-    if constexpr (sizeof(Block) == sizeof(BlockQ8_0))
+    if (groups)
+      (q8 ? k->gemm_q8_0_r16 : k->gemm_q4_0_r16)(G.data(), nb, X.data(), n_tok, Y.data(), rows, 0,
+                                                 rows / dsinfer::kRowGroup);
+    else if constexpr (q8)
       k->gemm_q8_0(W.data(), rows, nb, X.data(), n_tok, Y.data(), 0, rows);
     else
       k->gemm_q4_0(W.data(), rows, nb, X.data(), n_tok, Y.data(), 0, rows);
@@ -59,12 +73,15 @@ int main(int argc, char** argv) {
       for (int64_t n_tok : {1, 8, 16, 64}) {
         const std::string tail = std::string("/") + isa + "/" + std::to_string(s.rows) + "x" +
                                  std::to_string(s.cols) + "/tok" + std::to_string(n_tok);
-        benchmark::RegisterBenchmark(("GemmQ4_0" + tail).c_str(), [=](benchmark::State& st) {
-          run<BlockQ4_0>(st, k, s.rows, s.cols, n_tok);
-        })->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark(("GemmQ8_0" + tail).c_str(), [=](benchmark::State& st) {
-          run<BlockQ8_0>(st, k, s.rows, s.cols, n_tok);
-        })->Unit(benchmark::kMicrosecond);
+        for (bool groups : {false, true}) {
+          const std::string layout = groups ? "R16" : "";
+          benchmark::RegisterBenchmark(("GemmQ4_0" + layout + tail).c_str(), [=](benchmark::State& st) {
+            run<BlockQ4_0>(st, k, s.rows, s.cols, n_tok, groups);
+          })->Unit(benchmark::kMicrosecond);
+          benchmark::RegisterBenchmark(("GemmQ8_0" + layout + tail).c_str(), [=](benchmark::State& st) {
+            run<BlockQ8_0>(st, k, s.rows, s.cols, n_tok, groups);
+          })->Unit(benchmark::kMicrosecond);
+        }
       }
   }
   benchmark::Initialize(&argc, argv);

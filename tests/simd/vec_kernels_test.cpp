@@ -48,16 +48,28 @@ TEST_P(VecKernelsIsa, MatchesScalar) {
     ref_.axpy(0.37f, a.data(), y2.data(), n);
     for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y1[size_t(i)], y2[size_t(i)], 1e-6 * (1 + std::fabs(y2[size_t(i)])));
 
-    for (int64_t nq : {1, 3, 4, 5, 16}) {
-      const int64_t ld = n + 3;
-      const auto q = random_vec(g, nq * ld, 1.0f);
-      std::vector<float> o1(static_cast<size_t>(nq)), o2(static_cast<size_t>(nq));
-      k_->dot_many(q.data(), ld, nq, b.data(), n, o1.data());
-      ref_.dot_many(q.data(), ld, nq, b.data(), n, o2.data());
-      for (int64_t h = 0; h < nq; ++h)
-        EXPECT_NEAR(o1[size_t(h)], o2[size_t(h)], 1e-6 * abs_dot(q.data() + h * ld, b.data(), n) + 1e-30)
-            << "n " << n << " nq " << nq << " h " << h;
-    }
+    for (int64_t nq : {1, 3, 4, 5, 16})
+      for (int64_t ns : {1, 4, 7, 9}) {  // whole tiles of 4 rows and what is left over
+        const int64_t ld = n + 3, ldo = ns + 2;
+        const auto q = random_vec(g, nq * ld, 1.0f);
+        std::vector<std::vector<float>> rv;
+        std::vector<const float*> rows;
+        for (int64_t s = 0; s < ns; ++s) rv.push_back(random_vec(g, n, 1.0f));
+        for (const auto& r : rv) rows.push_back(r.data());
+        std::vector<float> o1(static_cast<size_t>(nq * ldo), -7.0f), o2 = o1;
+        k_->dot_tile(q.data(), ld, nq, rows.data(), ns, n, o1.data(), ldo);
+        ref_.dot_tile(q.data(), ld, nq, rows.data(), ns, n, o2.data(), ldo);
+        for (int64_t h = 0; h < nq; ++h)
+          for (int64_t s = 0; s < ldo; ++s) {
+            const size_t i = size_t(h * ldo + s);
+            if (s >= ns) {
+              EXPECT_EQ(o1[i], -7.0f) << "wrote past the rows";
+              continue;
+            }
+            EXPECT_NEAR(o1[i], o2[i], 1e-6 * abs_dot(q.data() + h * ld, rows[size_t(s)], n) + 1e-30)
+                << "n " << n << " nq " << nq << " ns " << ns << " h " << h << " s " << s;
+          }
+      }
 
     for (int64_t nh : {1, 3, 4, 5, 16})
       for (int64_t ns : {1, 7, 33}) {

@@ -23,6 +23,26 @@ TEST(Bench, JsonReportIsConsistent) {
   EXPECT_GT(bytes, 1e6);
   EXPECT_LT(bytes, 11.2e6);
   EXPECT_NEAR(j["roofline_tok_s"].get<double>(), 10e9 / bytes, 1e-6 * 10e9 / bytes);
+  EXPECT_GT(j["cold"]["decode_tok_s"].get<double>(), 0);  // the warm-up pass, reported apart
+}
+
+TEST(Bench, ThreadScalingFractions) {
+  // Decode and the probe at 1 thread and at 2: each fraction is that count's decode bytes over
+  // its own probe.
+  auto r = test::run_dsinfer("bench " + demo() + " -p 0 -n 4 -r 1 -t 2 --scaling --no-warmup --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["scaling"].size(), 2u);
+  EXPECT_FALSE(j.contains("cold"));
+  const double bytes = j["bytes_per_token"].get<double>();
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& x = j["scaling"][i];
+    EXPECT_EQ(x["threads"].get<int>(), int(i) + 1);
+    EXPECT_GT(x["bandwidth_gb_s"].get<double>(), 0);
+    EXPECT_NEAR(x["roofline_fraction"].get<double>(),
+                x["decode_tok_s"].get<double>() * bytes / (x["bandwidth_gb_s"].get<double>() * 1e9), 1e-9);
+  }
+  EXPECT_EQ(j["scaling"][1]["decode_tok_s"].get<double>(), j["decode_tok_s"].get<double>());
 }
 
 TEST(Bench, RefusesBadArguments) {

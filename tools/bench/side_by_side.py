@@ -8,8 +8,9 @@ source, and give the directory of its binaries.
       [--weights auto|mmap|copy] [--mem-limit GB] [--drop-caches] [--seed 1]
       [--dsinfer-args '...'] [--llama-args '...'] [--bandwidth GB/s] [--json FILE]
 
-Tests: ppN (prefill N tokens), tgN (decode N tokens on an empty context), dN (decode 32 tokens
-after N tokens of context), start (wall time to load and decode one token).
+Tests: ppN (prefill N tokens), ppN@dM (prefill N tokens after M of context), tgN (decode N tokens
+on an empty context), dN (decode 32 tokens after N tokens of context), start (wall time to load
+and decode one token).
 
 Two ways of running each program:
   --via bench (default)  dsinfer bench against llama-bench (-fa 1). Both feed random token ids,
@@ -108,6 +109,7 @@ def run_rusage(a, cmd):
         t.join()
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
+    a.last_wall = wall
     out, err = got["out"], got["err"]
     if p.returncode != 0:
         sys.exit(f"failed (exit {p.returncode}): {shlex.join(cmd)}\n{err[-2000:]}")
@@ -116,6 +118,9 @@ def run_rusage(a, cmd):
 
 def bench_args(test):
     """The -p/-n/-d flags of one test, the same for both bench programs."""
+    if test.startswith("pp") and "@d" in test:  # ppN@dM: prefill N tokens after M of context
+        n, d = test[2:].split("@d")
+        return ["-p", n, "-n", "0", "-d", d]
     if test.startswith("pp"):
         return ["-p", test[2:], "-n", "0"]
     if test.startswith("tg"):
@@ -130,11 +135,16 @@ def ours(a, test):
     if a.via == "run":
         n = test[2:] if test.startswith("tg") else "1"
         cmd = [a.dsinfer, "run", a.model, "-p", PROMPT, "-n", n, "--temp", "1", "--seed", str(a.seed),
-               "-t", str(a.threads)] + weights + a.dsinfer_args
+               "-t", str(a.threads), "--stats"] + weights + a.dsinfer_args
         out, err, wall, rss, cg = run_rusage(a, cmd)
         m = re.search(r"generated (\d+) tokens in ([\d.]+) s \(([\d.]+) tok/s\)", err)
         if not m:
             sys.exit(f"no generation figure in dsinfer's output:\n{err[-2000:]}")
+        a.run_lines.append(m.string[m.string.rfind("\n", 0, m.start()) + 1:m.string.find("\n", m.end())])
+        store = re.search(r"^experts: .*$", err, re.M)  # the expert store's line, when it ran
+        if store:
+            print(f"  dsinfer {store.group(0)}", file=sys.stderr, flush=True)
+            a.store_lines.append(store.group(0))
         return (wall if test == "start" else float(m.group(3))), rss, cg
     cmd = [a.dsinfer, "bench", a.model, "-t", str(a.threads), "-r", "1", "--json", "--bandwidth", str(a.bandwidth)]
     out, err, wall, rss, cg = run_rusage(a, cmd + bench_args(test) + weights + a.dsinfer_args)
@@ -189,23 +199,31 @@ def main():
                                      + a.dsinfer_args)
         a.bandwidth = json.loads(out)["bandwidth_gb_s"]
     a.cgroup = MemCgroup(a.mem_limit) if a.mem_limit > 0 else None
-    rows, runs = [], []
+    a.store_lines, a.run_lines = [], []
+    rows, runs, walls = [], [], []
     try:
         for test in tests:
             mine, peer, rss_m, rss_p, cg_m, cg_p = [], [], 0.0, 0.0, 0.0, 0.0
+            wall_m, wall_p = [], []
             for r in range(a.reps):  # alternate, so drift in the machine hits both alike
                 v, rss, cg = ours(a, test)
                 mine.append(v)
+                wall_m.append(a.last_wall)
                 rss_m, cg_m = max(rss_m, rss), max(cg_m, cg)
                 v, rss, cg = theirs(a, test)
                 peer.append(v)
+                wall_p.append(a.last_wall)
                 rss_p, cg_p = max(rss_p, rss), max(cg_p, cg)
                 print(f"{test} rep {r + 1}: dsinfer {mine[-1]:.2f}  llama.cpp {peer[-1]:.2f}", file=sys.stderr, flush=True)
-                runs.append({"test": test, "rep": r + 1, "dsinfer": mine[-1], "llama.cpp": peer[-1]})
+                runs.append({"test": test, "rep": r + 1, "dsinfer": mine[-1], "llama.cpp": peer[-1],
+                             "dsinfer_wall_s": wall_m[-1], "llama.cpp_wall_s": wall_p[-1],
+                             "dsinfer_store": a.store_lines[-1] if a.store_lines else None,
+                             "dsinfer_run": a.run_lines[-1] if a.run_lines else None})
             m, p = statistics.mean(mine), statistics.mean(peer)
             sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
             ratio = (p / m) if test == "start" else (m / p)  # > 1: dsinfer better
             rows.append((test, m, sd(mine), p, sd(peer), ratio, rss_m, rss_p, cg_m, cg_p))
+            walls.append((test, statistics.mean(wall_m), statistics.mean(wall_p)))
     finally:
         if a.cgroup:
             a.cgroup.remove()
@@ -223,6 +241,12 @@ def main():
         extra = f" {cm / 1024:.1f} / {cp / 1024:.1f} GB |" if a.cgroup else ""
         print(f"| {t} | {m:.2f} ± {sm:.2f} {unit(t)} | {p:.2f} ± {sp:.2f} {unit(t)} | {ratio:.2f}x | "
               f"{rm / 1024:.1f} / {rp / 1024:.1f} GB |{extra}")
+    if a.via == "run":  # a program may read its weights before its generation clock starts
+        print("\nWhole process, wall time (load, prompt, generation):")
+        print("| test | dsinfer | llama.cpp | ratio (dsinfer better > 1) |")
+        print("|---|---|---|---|")
+        for t, wm, wp in walls:
+            print(f"| {t} | {wm:.1f} s | {wp:.1f} s | {wp / wm:.2f}x |")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"model": a.model, "threads": a.threads, "how": how, "runs": runs}, fh, indent=1)

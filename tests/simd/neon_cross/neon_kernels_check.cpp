@@ -559,7 +559,7 @@ void check_vec_random(std::mt19937& rng) {
       }
     }
 
-    g_section = "vec dot_many";
+    g_section = "vec dot_tile";
     for (int64_t nq : {1, 3, 4, 5, 16}) {
       // Queries ldq apart with NaN in the gaps, the last one ending at the guard page: reading a
       // gap makes the result NaN, reading past the last query crashes.
@@ -573,8 +573,21 @@ void check_vec_random(std::mt19937& rng) {
       Guarded<float> out(static_cast<size_t>(nq));
       std::vector<float> want(size_t(nq), -999.0f);
       for (int64_t h = 0; h < nq; ++h) out[size_t(h)] = -999.0f;
-      k.dot_many(q.data(), ldq, nq, b.data(), n, out.data());
-      ref.dot_many(q.data(), ldq, nq, b.data(), n, want.data());
+      // Five rows (a whole tile of four and one over), all the same vector.
+      const float* rows[5] = {b.data(), b.data(), b.data(), b.data(), b.data()};
+      std::vector<float> tile(size_t(nq * 5)), tile_want(size_t(nq * 5));
+      k.dot_tile(q.data(), ldq, nq, rows, 5, n, tile.data(), 5);
+      ref.dot_tile(q.data(), ldq, nq, rows, 5, n, tile_want.data(), 5);
+      for (int64_t h = 0; h < nq; ++h) {
+        out[size_t(h)] = tile[size_t(h * 5 + 4)];
+        want[size_t(h)] = tile_want[size_t(h * 5)];
+        for (int s = 0; s < 4; ++s) {
+          ++g_checks;
+          if (!close(tile[size_t(h * 5 + s)], tile_want[size_t(h * 5 + s)],
+                     kSumTol * abs_dot(q.data() + h * ldq, b.data(), n) + 1e-30))
+            fail("dot_tile n %lld nq %lld h %lld row %d", (long long)n, (long long)nq, (long long)h, s);
+        }
+      }
       for (int64_t h = 0; h < nq; ++h) {
         ++g_checks;
         const size_t j = size_t(h);
@@ -769,11 +782,14 @@ void check_vec_exact() {
           for (int64_t i = 0; i < ldq; ++i) qv[size_t(h * ldq + i)] = i < n ? float(h + 1) : 1e30f;
         const Guarded<float> q(qv);
         Guarded<float> out(static_cast<size_t>(nq));
-        k->dot_many(q.data(), ldq, nq, x.data(), n, out.data());
+        const float* xr[5] = {x.data(), x.data(), x.data(), x.data(), x.data()};
+        std::vector<float> tile(size_t(nq * 5));
+        k->dot_tile(q.data(), ldq, nq, xr, 5, n, tile.data(), 5);
+        for (int64_t h = 0; h < nq; ++h) out[size_t(h)] = tile[size_t(h * 5 + h % 5)];
         for (int64_t h = 0; h < nq; ++h) {
           ++g_checks;
           if (out[size_t(h)] != float(h + 1) * tri)
-            fail("%s dot_many n %lld nq %lld h %lld: %.9g, want %.9g", k->isa, (long long)n, (long long)nq,
+            fail("%s dot_tile n %lld nq %lld h %lld: %.9g, want %.9g", k->isa, (long long)n, (long long)nq,
                  (long long)h, double(out[size_t(h)]), double(float(h + 1) * tri));
         }
       }

@@ -70,9 +70,13 @@ class Decoder {
                        bool last_only = false) = 0;
   // The MTP module over its own cache: entry i takes the token that follows main position p
   // and the main model's post-final-norm hidden state at p (hidden [T][hidden]); its logits
-  // [T][vocab] predict the token after that one. Positions continue from mtp_past().
+  // [T][vocab] predict the token after that one (with last_only just the last entry's
+  // [vocab]: speculative decoding drafts from it). Positions continue from mtp_past().
   virtual void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                           RouterRecord* rec = nullptr) = 0;
+                           RouterRecord* rec = nullptr, bool last_only = false) = 0;
+  // The last entry's MTP output after its head norm [hidden], from the last mtp_forward():
+  // what a chained draft feeds back in place of the main model's hidden state.
+  virtual const float* last_mtp_hidden() const = 0;
 
   // Post-final-norm hidden states [T][hidden] of the last forward().
   virtual const std::vector<float>& last_hidden() const = 0;

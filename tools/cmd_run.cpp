@@ -24,6 +24,7 @@
 #include "tools/engine_flags.h"
 #include "tools/store_stats.h"
 #include "tools/sampling_flags.h"
+#include "tools/spec_flags.h"
 
 namespace dsinfer::cli {
 
@@ -35,6 +36,7 @@ struct RunOptions {
   bool quiet = false, chat = false, thinking = false, stats = false;
   EngineFlags engine;
   SamplingFlags sampling;
+  SpecFlags spec;
   CLI::Option *prompt_opt = nullptr, *system_opt = nullptr, *tokens_opt = nullptr;
 };
 
@@ -61,6 +63,7 @@ void run_run(RunOptions o) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto model = open_model(o.model, o.engine);
+  const SpecOptions spec = spec_options(o.spec, *model);
   auto tok = open_model_tokenizer(*model);
   if (!by_ids) {
     if (!tok) fail(o.model, "this model carries no tokenizer: give the prompt as --tokens");
@@ -88,7 +91,7 @@ void run_run(RunOptions o) {
   auto dec = make_decoder(*model, so);
   const auto t1 = clock::now();
 
-  Generator gen(*dec, by_ids ? nullptr : tok.get(), sp);
+  Generator gen(*dec, by_ids ? nullptr : tok.get(), sp, spec);
   GenerationRequest req;
   req.prompt = prompt;
   req.max_tokens = o.n_predict;
@@ -116,6 +119,7 @@ void run_run(RunOptions o) {
   }
   if (o.stats && model->expert_store())
     std::fprintf(stderr, "%s\n", store_stats_line(*model, res.prompt_tokens + res.completion_tokens).c_str());
+  if (o.stats && spec.kind != SpecKind::None) std::fprintf(stderr, "%s\n", res.spec.summary().c_str());
 }
 
 }  // namespace
@@ -141,8 +145,11 @@ void add_run_command(CLI::App& app) {
   sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
   sub->add_flag("--thinking", o->thinking, "DeepSeek V3.1 format: reply in thinking mode");
   sub->add_flag("--quiet", o->quiet, "No timing on stderr");
-  sub->add_flag("--stats", o->stats, "The expert store's figures on stderr at the end (hit rate, reads, waits)");
+  sub->add_flag("--stats", o->stats,
+                "Figures on stderr at the end: the expert store's (hit rate, reads, waits) and speculation's "
+                "(acceptance by draft position, tokens per forward)");
   add_sampling_flags(sub, o->sampling);
+  add_spec_flags(sub, o->spec);
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_run(*o); });
 }

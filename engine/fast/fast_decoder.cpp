@@ -34,6 +34,7 @@ FastDecoder::FastDecoder(const Model& m, SessionOptions o)
     cat_.resize(size_t(T * 2 * D));
     catq_.resize(size_t(T * 2 * D / kBlockWeights));
     e_.resize(size_t(D));
+    mtp_hidden_.resize(size_t(D));
   }
   jobs_.reserve(1);
   slot_cache_.resize(size_t(T));
@@ -195,14 +196,14 @@ void FastDecoder::forward_multi(std::span<const int32_t> seq, std::span<const in
 }
 
 void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                              RouterRecord* rec) {
+                              RouterRecord* rec, bool last_only) {
   if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
   check_input_tokens(model_, next_tokens, mtp_past_, mtp_cache_.capacity(), "MTP input");
   const ModelConfig& c = model_.config();
   const MtpWeights& m = *model_.weights().mtp;
   const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size, V = c.vocab_size;
   if (rec) rec->layer = c.num_hidden_layers;
-  logits.resize(size_t(T * V));
+  logits.resize(size_t((last_only ? std::min<int64_t>(T, 1) : T) * V));
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
     for (int64_t t = 0; t < n; ++t) {
@@ -218,7 +219,11 @@ void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float*
     run_linear(jobs_);
     layer(m.layer, c.num_hidden_layers, 0, n, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
-    head(m.head, h_.data(), n, logits.data() + c0 * V);
+    if (!last_only)
+      head(m.head, h_.data(), n, logits.data() + c0 * V);
+    else if (c0 + n == T)
+      head(m.head, h_.data() + (n - 1) * D, 1, logits.data());
+    if (c0 + n == T) std::copy(h_.begin() + (n - 1) * D, h_.begin() + n * D, mtp_hidden_.begin());
     mtp_past_ += n;
   }
 }

@@ -26,7 +26,8 @@ class FastDecoder final : public Decoder {
   void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr,
                bool last_only = false) override;
   void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                   RouterRecord* rec = nullptr) override;
+                   RouterRecord* rec = nullptr, bool last_only = false) override;
+  const float* last_mtp_hidden() const override { return mtp_hidden_.data(); }
 
   const std::vector<float>& last_hidden() const override { return hidden_; }
   int64_t n_past() const override { return past_[0]; }
@@ -67,7 +68,7 @@ class FastDecoder final : public Decoder {
   std::vector<TypedLatentCache*> slot_cache_;  // per token of the current chunk
   std::vector<int64_t> slot_pos_, seen_;
   std::vector<uint8_t> is_last_;
-  std::vector<float> hidden_;
+  std::vector<float> hidden_, mtp_hidden_;
   // Per-chunk working set: residual x, normed h, block output y, MTP concat, their Q8_0 blocks.
   std::vector<float> x_, h_, y_, cat_, e_;
   std::vector<BlockQ8_0> hq_, catq_;

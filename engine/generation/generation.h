@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/decoder.h"
+#include "engine/generation/mtp_speculation.h"
 #include "engine/generation/sampler.h"
 #include "engine/generation/stop_strings.h"
 #include "engine/tokenizer/token_stream.h"
@@ -31,7 +32,11 @@ class Continuation {
   // Samples from `logits` and appends the text that is now safe to show to `out`. True while
   // the sequence goes on (last() must then be fed to the model), false once it has finished.
   bool step(const float* logits, std::string& out);
+  // step() for a token chosen elsewhere (speculative decoding).
+  bool push(int32_t token, std::string& out);
   int32_t last() const { return generated_.back(); }
+  // The prompt and every token generated so far.
+  std::span<const int32_t> history() const { return history_; }
   const std::vector<int32_t>& generated() const { return generated_; }
   // "stop" (end-of-turn token or stop string) or "length"; null while running.
   const char* finish_reason() const { return reason_; }
@@ -55,6 +60,7 @@ struct GenerationResult {
   int64_t reused_tokens = 0;  // of those, already in the cache: not computed again
   int64_t completion_tokens = 0;
   double prefill_s = 0, decode_s = 0;
+  SpecStats spec;  // this request's speculation (zero without it)
 };
 
 struct GenerationRequest {
@@ -68,7 +74,7 @@ struct GenerationRequest {
 class Generator {
  public:
   // `tok` may be null (ids only: on_text then receives nothing).
-  Generator(Decoder& d, const Tokenizer* tok, const SamplingParams& p);
+  Generator(Decoder& d, const Tokenizer* tok, const SamplingParams& p, const SpecOptions& spec = {});
 
   GenerationResult generate(const GenerationRequest& r);
   // Tokens in the cache, in order (the prompt and every generated token that was fed back).
@@ -77,12 +83,17 @@ class Generator {
   const std::vector<int32_t>& generated() const { return generated_; }
   void reset();
   Sampler& sampler() { return sampler_; }
+  // Speculation for the next requests (validated against the model; throws Error).
+  void set_spec(const SpecOptions& o);
+  const SpecOptions& spec() const { return spec_opt_; }
   Decoder& decoder() { return d_; }
 
  private:
   Decoder& d_;
   const Tokenizer* tok_;
   Sampler sampler_;
+  SpecOptions spec_opt_;
+  std::unique_ptr<MtpSpeculator> spec_;
   std::vector<int32_t> eot_, cached_, generated_;
   std::vector<float> logits_;
 };

@@ -32,7 +32,40 @@ void Sampler::set_params(const SamplingParams& p) {
   p_ = p;
 }
 
+double TokenDistribution::prob(int32_t id) const noexcept {
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[size_t(i)] == id) return double(w[size_t(i)]) / total;
+  return 0.0;
+}
+
+TokenDistribution Sampler::make_distribution() const {
+  TokenDistribution d;
+  d.ids.resize(size_t(V_));
+  d.w.resize(size_t(V_));
+  return d;
+}
+
 int32_t Sampler::sample(const float* logits, std::span<const int32_t> recent) {
+  // One distribution kept for sample() alone, so that plain sampling allocates nothing.
+  if (own_.ids.empty()) own_ = make_distribution();
+  distribution(logits, recent, own_);
+  return draw(own_);
+}
+
+double Sampler::uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+int32_t Sampler::draw(const TokenDistribution& d) {
+  if (d.greedy) return d.ids[0];
+  const double u = std::uniform_real_distribution<double>(0.0, d.total)(rng_);
+  double c = 0;
+  for (int64_t i = 0; i < d.n; ++i) {
+    c += d.w[size_t(i)];
+    if (u < c) return d.ids[size_t(i)];
+  }
+  return d.ids[size_t(d.n - 1)];
+}
+
+void Sampler::distribution(const float* logits, std::span<const int32_t> recent, TokenDistribution& out) {
   std::copy(logits, logits + V_, work_.begin());
   const size_t n_recent = std::min(recent.size(), size_t(p_.repeat_last_n));
   const auto window = recent.last(n_recent);
@@ -47,7 +80,14 @@ int32_t Sampler::sample(const float* logits, std::span<const int32_t> recent) {
       count_[size_t(id)] = 0;
     }
   }
-  if (p_.temperature <= 0.0f) return int32_t(std::max_element(work_.begin(), work_.end()) - work_.begin());
+  if (p_.temperature <= 0.0f) {
+    out.ids[0] = int32_t(std::max_element(work_.begin(), work_.end()) - work_.begin());
+    out.w[0] = 1.0f;
+    out.n = 1;
+    out.total = 1.0;
+    out.greedy = true;
+    return;
+  }
 
   // Candidates in descending logit order: the top k, or all of them.
   int64_t n = V_;
@@ -81,17 +121,15 @@ int32_t Sampler::sample(const float* logits, std::span<const int32_t> recent) {
   }
   if (p_.min_p > 0.0f)
     while (keep > 1 && prob_[size_t(keep - 1)] < p_.min_p * prob_[0]) --keep;  // prob_[0] is the top
-  // Temperature on the survivors, then one draw.
+  // Temperature on the survivors.
   double zt = 0;
-  for (int64_t i = 0; i < keep; ++i)
-    zt += prob_[size_t(i)] = std::exp((work_[size_t(idx_[size_t(i)])] - top) / p_.temperature);
-  const double u = std::uniform_real_distribution<double>(0.0, zt)(rng_);
-  double c = 0;
   for (int64_t i = 0; i < keep; ++i) {
-    c += prob_[size_t(i)];
-    if (u < c) return idx_[size_t(i)];
+    out.ids[size_t(i)] = idx_[size_t(i)];
+    zt += out.w[size_t(i)] = std::exp((work_[size_t(idx_[size_t(i)])] - top) / p_.temperature);
   }
-  return idx_[size_t(keep - 1)];
+  out.n = keep;
+  out.total = zt;
+  out.greedy = false;
 }
 
 }  // namespace dsinfer

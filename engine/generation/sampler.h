@@ -38,11 +38,33 @@ struct SamplingNames {
 // Throws Error naming the parameter when one is out of range.
 void validate(const SamplingParams& p, const SamplingNames& names = {});
 
+// The distribution a Sampler draws from after its penalties, filters and temperature: the
+// candidates (ids[0..n)) with unnormalised weights w summing to `total`; greedy is the argmax
+// alone. Sized for the vocabulary once (see Sampler::make_distribution).
+struct TokenDistribution {
+  std::vector<int32_t> ids;
+  std::vector<float> w;
+  int64_t n = 0;
+  double total = 0;
+  bool greedy = false;  // drawn without the random stream
+  // Probability of `id` (0 when it is not a candidate). Linear in n.
+  double prob(int32_t id) const noexcept;
+};
+
 class Sampler {
  public:
   Sampler(int64_t vocab, const SamplingParams& p);
   // `recent`: the tokens so far (prompt and generated); only the last repeat_last_n count.
   int32_t sample(const float* logits, std::span<const int32_t> recent);
+  // sample() in two halves, for speculative decoding: the distribution sample() would draw from,
+  // then a draw from it with this sampler's random stream (the same draw sample() makes).
+  void distribution(const float* logits, std::span<const int32_t> recent, TokenDistribution& out);
+  int32_t draw(const TokenDistribution& d);
+  // A uniform number in [0, 1) from the same stream.
+  double uniform();
+  // A distribution with room for this sampler's vocabulary.
+  TokenDistribution make_distribution() const;
+  int64_t vocab() const { return V_; }
   const SamplingParams& params() const { return p_; }
   void set_params(const SamplingParams& p);  // keeps the random stream unless the seed changed
 
@@ -53,6 +75,7 @@ class Sampler {
   std::vector<float> work_;
   std::vector<int32_t> idx_, count_;
   std::vector<float> prob_;
+  TokenDistribution own_;
 };
 
 }  // namespace dsinfer

@@ -58,7 +58,7 @@ void RefDecoder::forward(std::span<const int32_t> tokens, std::vector<float>& lo
 }
 
 void RefDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                          RouterRecord* rec) {
+                             RouterRecord* rec, bool last_only) {
   if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
   check_tokens(next_tokens, mtp_past_, "MTP input");
   const ModelConfig& c = model_.config();
@@ -75,8 +75,14 @@ void RefDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* 
   if (rec) rec->layer = c.num_hidden_layers;
   decoder_layer_ref(c, m.layer, rope_, opt_.attn, mtp_cache_, 0, mtp_past_, x.data(), T, rec);
   for (int64_t t = 0; t < T; ++t) rmsnorm(x.data() + t * D, m.head_norm.data(), D, c.rms_norm_eps, x.data() + t * D);
-  logits.resize(size_t(T * V));
-  matmul_ref(m.head, x.data(), T, logits.data());
+  if (T == 0) {
+    logits.clear();
+    return;
+  }
+  mtp_hidden_.assign(x.end() - D, x.end());
+  const int64_t rows = last_only ? 1 : T;
+  logits.resize(size_t(rows * V));
+  matmul_ref(m.head, x.data() + (T - rows) * D, rows, logits.data());
   mtp_past_ += T;
 }
 

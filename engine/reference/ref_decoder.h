@@ -19,7 +19,8 @@ class RefDecoder final : public Decoder {
   void forward(std::span<const int32_t> tokens, std::vector<float>& logits, ForwardTrace* trace = nullptr,
                bool last_only = false) override;
   void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                   RouterRecord* rec = nullptr) override;
+                   RouterRecord* rec = nullptr, bool last_only = false) override;
+  const float* last_mtp_hidden() const override { return mtp_hidden_.data(); }
 
   const std::vector<float>& last_hidden() const override { return hidden_; }
   int64_t n_past() const override { return n_past_; }
@@ -36,7 +37,7 @@ class RefDecoder final : public Decoder {
   Rope rope_;
   F32LatentCache cache_, mtp_cache_;
   int64_t n_past_ = 0, mtp_past_ = 0;
-  std::vector<float> hidden_;
+  std::vector<float> hidden_, mtp_hidden_;
 };
 
 }  // namespace dsinfer

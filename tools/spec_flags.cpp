@@ -1,0 +1,23 @@
+#include "tools/spec_flags.h"
+
+namespace dsinfer::cli {
+
+void add_spec_flags(CLI::App* sub, SpecFlags& f) {
+  sub->add_option("--spec", f.kind,
+                  "Speculative decoding: mtp (the model's MTP module drafts, one main forward verifies; output "
+                  "distributed exactly as without) or none")
+      ->capture_default_str();
+  sub->add_option("--draft-max", f.draft_max,
+                  "Tokens drafted per verify forward with --spec mtp, 1 to " + std::to_string(kMaxDraft))
+      ->capture_default_str();
+}
+
+SpecOptions spec_options(const SpecFlags& f, const Model& m) {
+  SpecOptions o;
+  o.kind = parse_spec_kind(f.kind);
+  o.draft_max = f.draft_max;
+  validate(o, m);
+  return o;
+}
+
+}  // namespace dsinfer::cli

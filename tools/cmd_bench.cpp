@@ -17,8 +17,11 @@
 #include "tools/engine_flags.h"
 #include "simd/error.h"
 #include "tools/bench/memory_bandwidth.h"
+#include "tools/bench/speculation_bench.h"
+#include "tools/bench/step_bytes.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
+#include "tools/spec_flags.h"
 #include "tools/store_stats.h"
 
 namespace dsinfer::cli {
@@ -31,85 +34,8 @@ struct BenchOptions {
   double bandwidth = 0;
   bool json = false, warmup = true, scaling = false;
   EngineFlags engine;
+  SpecFlags spec;
 };
-
-uint64_t bytes_of(const Matrix& m) {
-  if (m.empty()) return 0;
-  uint64_t b = uint64_t(dtype_row_bytes(m.type, m.cols)) * uint64_t(m.rows);
-  if (m.type == DType::F8_E4M3) b += uint64_t((m.rows + 127) / 128) * uint64_t(m.scale_cols) * 4;
-  return b;
-}
-uint64_t bytes_of(const FfnWeights& f) { return bytes_of(f.gate) + bytes_of(f.up) + bytes_of(f.down); }
-
-// Weight bytes one decoded token reads: everything but the embedding table (one row) and the
-// routed experts (k of them per MoE layer, an average expert's size).
-// Bytes one decode step reads whatever it routes to (attention, shared experts, dense layers,
-// routers, the lm_head, embedding rows), and the bytes of one routed expert (an average one).
-struct StepBytes {
-  uint64_t shared = 0, expert = 0;
-  int64_t moe_layers = 0;
-};
-StepBytes step_bytes(const Model& model) {
-  const ModelWeights& w = model.weights();
-  StepBytes sb;
-  sb.shared = bytes_of(w.lm_head);
-  for (const LayerWeights& l : w.layers) {
-    const AttentionWeights& a = l.attn;
-    sb.shared += bytes_of(a.q_a) + bytes_of(a.q_b) + bytes_of(a.q) + bytes_of(a.kv_a) + bytes_of(a.o);
-    for (const Matrix& m : a.w_uk) sb.shared += bytes_of(m);
-    for (const Matrix& m : a.w_uv) sb.shared += bytes_of(m);
-    if (!l.is_moe) {
-      sb.shared += bytes_of(l.dense);
-      continue;
-    }
-    sb.shared += bytes_of(l.moe.router) + bytes_of(l.moe.shared);
-    uint64_t experts = 0;
-    for (const FfnWeights& e : l.moe.experts) experts += bytes_of(e);
-    sb.expert = experts / l.moe.experts.size();
-    ++sb.moe_layers;
-  }
-  return sb;
-}
-
-// Counts the distinct experts each MoE layer's pass routes to (main layers only).
-class DistinctExperts final : public RouterBiasHook {
- public:
-  explicit DistinctExperts(const ModelConfig& c) : c_(c), picks_(size_t(c.n_routed_experts)) {}
-  const float* bias(int64_t layer, const float* logits, int64_t T, const float* model_bias) override {
-    if (layer < c_.num_hidden_layers) {
-      count_expert_picks(c_, logits, T, model_bias, picks_);
-      for (int64_t p : picks_) total_ += p > 0;
-    }
-    return model_bias;
-  }
-  int64_t total() const { return total_; }
-
- private:
-  const ModelConfig& c_;
-  std::vector<int64_t> picks_;
-  int64_t total_ = 0;
-};
-
-uint64_t bytes_per_token(const Model& model) {
-  const ModelConfig& c = model.config();
-  const ModelWeights& w = model.weights();
-  uint64_t b = bytes_of(w.lm_head) + bytes_of(w.embed) / uint64_t(c.vocab_size);
-  for (const LayerWeights& l : w.layers) {
-    const AttentionWeights& a = l.attn;
-    b += bytes_of(a.q_a) + bytes_of(a.q_b) + bytes_of(a.q) + bytes_of(a.kv_a) + bytes_of(a.o);
-    for (const Matrix& m : a.w_uk) b += bytes_of(m);
-    for (const Matrix& m : a.w_uv) b += bytes_of(m);
-    if (!l.is_moe) {
-      b += bytes_of(l.dense);
-      continue;
-    }
-    b += bytes_of(l.moe.router) + bytes_of(l.moe.shared);
-    uint64_t experts = 0;
-    for (const FfnWeights& e : l.moe.experts) experts += bytes_of(e);
-    b += experts / l.moe.experts.size() * uint64_t(c.num_experts_per_tok);
-  }
-  return b;
-}
 
 struct Stat {
   double mean = 0, sd = 0;
@@ -258,6 +184,8 @@ void run_bench(const BenchOptions& o) {
     fail("bench", "-d + max(-p, -n) + 1 tokens must fit in the model's context of " + std::to_string(ctx));
   so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   if (o.batch > 0) return run_batch(*model, o, so, load_s);
+  if (const SpecOptions spec = spec_options(o.spec, *model); spec.kind != SpecKind::None)
+    return run_speculation_bench(*model, so, {o.model, o.gen, o.depth, o.reps, o.json, spec}, load_s);
   const uint64_t per_token = bytes_per_token(*model);
   Runner runner(*model, o, so);
   // The first pass meets what a new process meets (pages of a mapped file faulted in, caches
@@ -360,6 +288,7 @@ void add_bench_command(CLI::App& app) {
                   "bound of the experts they route to");
   sub->add_flag("--scaling", o->scaling, "Also decode at 1 thread and probe the bandwidth there: the roofline fraction per thread count");
   add_engine_flags(sub, o->engine);
+  add_spec_flags(sub, o->spec);
   sub->callback([o] { run_bench(*o); });
 }
 

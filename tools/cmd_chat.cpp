@@ -28,6 +28,7 @@
 #include "tools/engine_flags.h"
 #include "tools/store_stats.h"
 #include "tools/sampling_flags.h"
+#include "tools/spec_flags.h"
 
 namespace dsinfer::cli {
 
@@ -43,12 +44,14 @@ struct ChatCliOptions {
   bool thinking = false, drop_oldest = false, no_color = false;
   EngineFlags engine;
   SamplingFlags sampling;
+  SpecFlags spec;
 };
 
 struct Stats {
   int64_t turns = 0, prompt_tokens = 0, reused = 0, generated = 0;
   double prefill_s = 0, decode_s = 0;
   GenerationResult last;
+  SpecStats spec;
 };
 
 const char* kHelp =
@@ -57,7 +60,8 @@ const char* kHelp =
     "/system TEXT          set the system message (empty TEXT removes it)\n"
     "/save FILE            write the conversation as JSON\n"
     "/load FILE            read a conversation written by /save\n"
-    "/stats                tokens and speeds of the last turn and of the session\n"
+    "/stats                tokens and speeds of the last turn and of the session (and speculation's\n"
+    "                      acceptance with --spec mtp)\n"
     "/set NAME VALUE       temp, top_k, top_p, min_p, repeat_penalty, presence_penalty,\n"
     "                      frequency_penalty, repeat_last_n, seed, max_tokens\n"
     "/quit                 leave (also Ctrl-D; Ctrl-C stops a reply)\n"
@@ -124,7 +128,7 @@ void run_chat(const ChatCliOptions& o) {
   SessionOptions so = session_options(o.engine);
   so.context = context_for(o.ctx, model->config().max_position_embeddings);
   auto dec = make_decoder(*model, so);
-  Generator gen(*dec, tok.get(), sp);
+  Generator gen(*dec, tok.get(), sp, spec_options(o.spec, *model));
   const bool interactive = ::isatty(0) != 0;
   const char* term = std::getenv("TERM");
   const bool color = interactive && ::isatty(1) && !o.no_color && !std::getenv("NO_COLOR") && term &&
@@ -195,6 +199,9 @@ void run_chat(const ChatCliOptions& o) {
             if (model->expert_store())
               std::fprintf(stderr, "%s\n",
                            store_stats_line(*model, st.prompt_tokens - st.reused + st.generated).c_str());
+            if (gen.spec().kind != SpecKind::None)
+              std::fprintf(stderr, "last turn: %s\nsession:   %s\n", l.spec.summary().c_str(),
+                           st.spec.summary().c_str());
             break;
           }
           case K::Set: {
@@ -264,6 +271,7 @@ void run_chat(const ChatCliOptions& o) {
     st.prompt_tokens += res.prompt_tokens;
     st.reused += res.reused_tokens;
     st.generated += res.completion_tokens;
+    st.spec.add(res.spec);
     char status[256];
     std::snprintf(status, sizeof status, "[%s%lld tokens, %.1f tok/s | context %lld/%lld | prompt %lld new, %lld cached]",
                   res.finish_reason == "cancelled" ? "stopped, " : res.finish_reason == "length" ? "cut at the limit, " : "",
@@ -290,6 +298,7 @@ void add_chat_command(CLI::App& app) {
   sub->add_option("--history", o->history, "History file (default: ~/.dsinfer_history)");
   sub->add_flag("--no-color", o->no_color, "No escape codes even on a terminal");
   add_sampling_flags(sub, o->sampling);
+  add_spec_flags(sub, o->spec);
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_chat(*o); });
 }

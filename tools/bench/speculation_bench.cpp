@@ -1,0 +1,185 @@
+#include "tools/bench/speculation_bench.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
+
+#include "engine/generation/generation.h"
+#include "simd/error.h"
+#include "tools/bench/step_bytes.h"
+
+namespace dsinfer::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Cost {
+  int64_t tokens = 0;
+  double main_s = 0, mtp_s = 0;  // per forward
+  double distinct = 0;           // distinct routed experts per main forward, all MoE layers
+};
+
+// Main and MTP forwards of T tokens at a fixed depth, `n` times each, cut back after each one.
+std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth, int max_t, int n,
+                                std::mt19937& rng) {
+  const ModelConfig& c = m.config();
+  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
+  so.context = depth + max_t + 1;
+  auto d = make_decoder(m, so);
+  std::vector<int32_t> prefix(static_cast<size_t>(depth)), t(static_cast<size_t>(max_t));
+  for (int32_t& x : prefix) x = tok(rng);
+  std::vector<float> logits, hidden;
+  d->forward(prefix, logits, nullptr, true);
+  // Hidden rows for the MTP module: the main model's own on the prefix.
+  hidden.assign(d->last_hidden().end() - max_t * c.hidden_size, d->last_hidden().end());
+  std::vector<int32_t> mtp_prefix(prefix.begin() + 1, prefix.end() - (max_t - 1));
+  d->mtp_forward(mtp_prefix, d->last_hidden().data(), logits, nullptr, true);
+  const int64_t n_main = d->n_past(), n_mtp = d->mtp_past();
+  DistinctExperts distinct(c);
+  d->set_router_bias_hook(&distinct);
+  std::vector<Cost> out;
+  for (int T = 1; T <= max_t; ++T) {
+    Cost k;
+    k.tokens = T;
+    distinct.clear();
+    for (int r = 0; r < n; ++r) {
+      for (int32_t& x : t) x = tok(rng);
+      const auto t0 = Clock::now();
+      d->forward(std::span(t).first(size_t(T)), logits);
+      k.main_s += since(t0) / n;
+      const auto t1 = Clock::now();
+      d->mtp_forward(std::span(t).first(size_t(T)), hidden.data(), logits, nullptr, true);
+      k.mtp_s += since(t1) / n;
+      d->truncate(n_main, n_mtp);
+    }
+    k.distinct = double(distinct.total()) / n;
+    out.push_back(k);
+  }
+  d->set_router_bias_hook(nullptr);
+  return out;
+}
+
+// Expected tokens and cost (in one-token main steps) of a round with K drafts, each accepted
+// with probability a given the ones before it.
+struct Round {
+  double tokens = 0, cost = 0;
+};
+Round expected_round(const std::vector<Cost>& c, int K, double a) {
+  const double step = c[0].main_s;
+  Round r;
+  r.cost = c[size_t(K)].main_s / step + (K - 1) * c[0].mtp_s / step;  // verify + chained drafts
+  double reach = 1;  // probability that j drafts were accepted so far
+  for (int j = 0; j <= K; ++j) {
+    const double p = j < K ? reach * (1 - a) : reach;  // exactly j accepted
+    r.tokens += p * (j + 1);
+    r.cost += p * c[size_t(j)].mtp_s / step;  // the module catches up on j + 1 tokens
+    reach *= a;
+  }
+  return r;
+}
+
+struct Decode {
+  double tok_s = 0;
+  SpecStats spec;
+};
+
+Decode greedy_decode(Generator& g, const std::vector<int32_t>& prompt, int64_t n) {
+  g.reset();
+  GenerationRequest req;
+  req.prompt = prompt;
+  req.max_tokens = n;
+  const GenerationResult r = g.generate(req);
+  return {r.decode_s > 0 ? double(r.completion_tokens) / r.decode_s : 0.0, r.spec};
+}
+
+}  // namespace
+
+void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOptions& o, double load_s) {
+  validate(o.spec, m);
+  if (o.gen < 2) fail("bench", "--spec mtp needs -n 2 or more tokens to decode");
+  const ModelConfig& c = m.config();
+  const int K = o.spec.draft_max;
+  std::mt19937 rng(1);
+  // Forward costs: at the given depth, at least a prefix long enough for every row used.
+  const int64_t depth = std::max<int64_t>(o.depth, 64);
+  const std::vector<Cost> costs = forward_costs(m, so, depth, K + 1, int(std::clamp<int64_t>(o.gen / 2, 8, 64)), rng);
+  const StepBytes sb = step_bytes(m);
+  auto bytes = [&](double distinct) { return double(sb.shared) + distinct * double(sb.expert); };
+
+  // End to end: greedy from a prompt of random tokens, plain and speculative in turn.
+  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
+  std::vector<int32_t> prompt(16);
+  for (int32_t& x : prompt) x = tok(rng);
+  so.context = std::max<int64_t>(o.depth, 16) + o.gen + K + 2;
+  SamplingParams sp;
+  sp.temperature = 0.0f;
+  auto dp = make_decoder(m, so), ds = make_decoder(m, so);
+  Generator plain(*dp, nullptr, sp), spec(*ds, nullptr, sp, o.spec);
+  greedy_decode(plain, prompt, std::min<int64_t>(o.gen, 8));  // warm-up: pages, caches
+  greedy_decode(spec, prompt, std::min<int64_t>(o.gen, 8));
+  std::vector<double> plain_tok_s, spec_tok_s;
+  SpecStats st;
+  for (int64_t r = 0; r < o.reps; ++r) {
+    plain_tok_s.push_back(greedy_decode(plain, prompt, o.gen).tok_s);
+    const Decode d = greedy_decode(spec, prompt, o.gen);
+    spec_tok_s.push_back(d.tok_s);
+    st.add(d.spec);
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x / double(v.size());
+    return s;
+  };
+  const double tp = mean(plain_tok_s), ts = mean(spec_tok_s);
+  const double a_measured = st.acceptance(0);
+  const Round at_measured = expected_round(costs, K, a_measured), at_80 = expected_round(costs, K, 0.8);
+
+  if (o.json) {
+    nlohmann::json j = {{"model", o.model},         {"load_s", load_s},     {"threads", omp_get_max_threads()},
+                        {"draft_max", K},           {"depth", depth},       {"gen_tokens", o.gen},
+                        {"plain_tok_s", tp},        {"spec_tok_s", ts},     {"speedup", ts / tp},
+                        {"tokens_per_forward", st.tokens_per_forward()}};
+    for (int i = 0; i < K; ++i) j["acceptance"].push_back(st.acceptance(i));
+    for (const Cost& k : costs)
+      j["forwards"].push_back({{"tokens", k.tokens},
+                               {"main_ms", k.main_s * 1e3},
+                               {"main_ratio", k.main_s / costs[0].main_s},
+                               {"bytes_ratio", bytes(k.distinct) / bytes(costs[0].distinct)},
+                               {"distinct_experts_per_layer", k.distinct / double(std::max<int64_t>(1, sb.moe_layers))},
+                               {"mtp_ms", k.mtp_s * 1e3},
+                               {"mtp_ratio", k.mtp_s / costs[0].main_s}});
+    j["projected_speedup"] = {{"at_measured_acceptance", at_measured.tokens / at_measured.cost},
+                              {"at_0.8", at_80.tokens / at_80.cost}};
+    std::printf("%s\n", j.dump(1).c_str());
+    return;
+  }
+  std::printf("model               %s (load %.2f s, %d threads)\n", o.model.c_str(), load_s, omp_get_max_threads());
+  std::printf("speculation         mtp, draft-max %d, greedy, 16 random prompt tokens, %lld generated, %lld reps\n", K,
+              (long long)o.gen, (long long)o.reps);
+  std::printf("  plain decode      %.2f tok/s\n", tp);
+  std::printf("  speculative       %.2f tok/s (%.2fx), %s\n", ts, ts / tp, st.summary().c_str());
+  std::printf("forward costs at depth %lld (ms; ratio to a one-token main step; bytes bound ratio with the distinct "
+              "experts a layer)\n",
+              (long long)depth);
+  for (const Cost& k : costs) {
+    const double bound = bytes(k.distinct) / bytes(costs[0].distinct);
+    std::printf("  %lld token%s  main %.2f ms = %.2fx (bound %.2fx, %.1f experts/layer: %.0f%% of it)   MTP %.2f ms = %.2fx\n",
+                (long long)k.tokens, k.tokens == 1 ? " " : "s", k.main_s * 1e3, k.main_s / costs[0].main_s, bound,
+                k.distinct / double(std::max<int64_t>(1, sb.moe_layers)), 100.0 * (k.main_s / costs[0].main_s) / bound,
+                k.mtp_s * 1e3, k.mtp_s / costs[0].main_s);
+  }
+  std::printf("projected speed-up  %.2fx at the measured acceptance %.2f (%.2f tokens per round for %.2f steps); "
+              "%.2fx at 0.80 (%.2f for %.2f)\n",
+              at_measured.tokens / at_measured.cost, a_measured, at_measured.tokens, at_measured.cost,
+              at_80.tokens / at_80.cost, at_80.tokens, at_80.cost);
+}
+
+}  // namespace dsinfer::cli

@@ -37,7 +37,7 @@ struct SynthCmdOptions {
   std::vector<std::string> tensor_types;
   int64_t layers = 0, experts = 0, vocab = 0, calibrate_tokens = 4096;
   uint64_t seed = 1;
-  bool no_mtp = false, quiet = false, no_calibrate = false;
+  bool no_mtp = false, mtp = false, quiet = false, no_calibrate = false;
 };
 
 std::string read_text(const std::string& path) { return read_regular_file(path); }
@@ -87,6 +87,8 @@ void run_synth(const SynthCmdOptions& o) {
     c.num_experts_per_tok = std::min(c.num_experts_per_tok, c.n_routed_experts);
   }
   if (o.vocab > 0) c.vocab_size = o.vocab;
+  if (o.mtp && o.no_mtp) fail("--mtp", "contradicts --no-mtp");
+  if (o.mtp) c.num_nextn_predict_layers = std::max<int64_t>(c.num_nextn_predict_layers, 1);
   if (!o.tokenizer.empty()) {
     // The embedding must cover the tokenizer; round up to a multiple of 256 as releases do.
     const int64_t n = int64_t(load_tokenizer_spec(o.tokenizer).tokens.size());
@@ -139,6 +141,9 @@ void add_synth_command(CLI::App& app) {
   sub->add_option("--calibrate-tokens", o->calibrate_tokens, "Tokens of it to use")->capture_default_str();
   sub->add_flag("--no-calibrate", o->no_calibrate, "Leave the expert bias at zero (routing then is not balanced)");
   sub->add_flag("--no-mtp", o->no_mtp, "Leave out the MTP layer");
+  sub->add_flag("--mtp", o->mtp,
+                "Add an MTP layer (V3's design: one more MoE layer with its own norms, projection and head) to a "
+                "preset that has none, to measure speculative decoding on that shape");
   sub->add_flag("--quiet", o->quiet, "No progress on stderr");
   sub->callback([o] { run_synth(*o); });
 }

@@ -53,6 +53,25 @@ TEST(Run, GreedyFromStdinAndStopString) {
   EXPECT_NE(s.err.find("finish stop"), std::string::npos) << s.err;
 }
 
+// --spec mtp through the binary: greedy text identical to --spec none, --stats reports the
+// acceptance; flags that cannot run are one-line errors naming the flag.
+TEST(Run, SpeculationSameTextAndItsErrors) {
+  const std::string base = "run " + demo() + " -p 'And God said' -n 40 --temp 0 ";
+  auto plain = test::run_dsinfer(base + "--quiet"), spec = test::run_dsinfer(base + "--spec mtp --draft-max 3 --stats");
+  ASSERT_EQ(spec.exit_code, 0) << spec.err;
+  EXPECT_EQ(plain.out, spec.out);
+  EXPECT_NE(spec.err.find("acceptance by position"), std::string::npos) << spec.err;
+  for (const std::string& bad : {std::string("--spec mtp --draft-max 0"), std::string("--spec mtp --draft-max 8"),
+                                 std::string("--spec eagle")}) {
+    auto r = test::run_dsinfer(base + bad);
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_NE(r.err.find(bad.find("eagle") != std::string::npos ? "--spec" : "--draft-max"), std::string::npos) << r.err;
+  }
+  auto r = test::run_dsinfer("run " + test::fixture("tiny-v2lite-bf16") + " --tokens 1,2,3 -n 2 --spec mtp");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--spec: mtp needs an MTP module"), std::string::npos) << r.err;
+}
+
 TEST(Run, ExitCodes) {
   EXPECT_EQ(test::run_dsinfer("run /nonexistent.gguf -p x").exit_code, 1);
   EXPECT_EQ(test::run_dsinfer("run " + demo() + " -p x --no-such-flag").exit_code, 2);

@@ -142,6 +142,22 @@ TEST(Synth, PresetShapesAndPageAlignedExperts) {
   EXPECT_EQ(f.tensor("blk.1.ffn_gate_inp.weight").type, DType::F32);
 }
 
+// --mtp gives a preset without one (V2-Lite) an MTP layer that speculation can draft with;
+// --no-mtp with it is a contradiction.
+TEST(Synth, MtpAddsTheModuleToAPresetWithout) {
+  test::TempDir d;
+  const std::string base = "synth --preset v2-lite --layers 2 --experts 8 --vocab 1024 --no-calibrate --quiet ";
+  ASSERT_EQ(test::run_dsinfer(base + "-o " + d.file("a.gguf")).exit_code, 0);
+  ASSERT_EQ(test::run_dsinfer(base + "--mtp -o " + d.file("b.gguf")).exit_code, 0);
+  EXPECT_FALSE(GgufFile(d.file("a.gguf")).find_tensor("blk.2.nextn.eh_proj.weight"));
+  EXPECT_NE(GgufFile(d.file("b.gguf")).find_tensor("blk.2.nextn.eh_proj.weight"), nullptr);
+  auto r = test::run_dsinfer("run " + d.file("b.gguf") + " --tokens 5,6,7 -n 4 --temp 0 --spec mtp --quiet");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_dsinfer(base + "--mtp --no-mtp -o " + d.file("c.gguf"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--mtp"), std::string::npos) << r.err;
+}
+
 TEST(Synth, UnknownPreset) {
   test::TempDir d;
   auto r = test::run_dsinfer("synth --preset v9 -o " + d.file("x.gguf"));

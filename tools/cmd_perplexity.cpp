@@ -71,6 +71,10 @@ void run_perplexity(const PerplexityOptions& o) {
   std::vector<double> kls, lp, lq;
   std::vector<std::vector<int64_t>> load;  // [MoE layer][expert] picks
   std::vector<int64_t> load_layer;
+  // Per MoE layer: experts consecutive tokens share, summed over the pairs (what a 2-token
+  // verify forward saves over independent routing).
+  std::vector<int64_t> shared, pairs;
+  const int64_t k = model->config().num_experts_per_tok;
   std::vector<float> logits, base_logits, mtp;
   SessionOptions bo = session_options(o.base_engine), so = session_options(o.engine);
   so.context = bo.context = o.ctx;
@@ -89,9 +93,18 @@ void run_perplexity(const PerplexityOptions& o) {
     if (load.empty()) {
       load.assign(tr.router.size(), std::vector<int64_t>(size_t(model->config().n_routed_experts)));
       for (const RouterRecord& r : tr.router) load_layer.push_back(r.layer);
+      shared.assign(load.size(), 0);
+      pairs.assign(load.size(), 0);
     }
-    for (size_t l = 0; l < tr.router.size(); ++l)
-      for (int32_t e : tr.router[l].ids) ++load[l][size_t(e)];
+    for (size_t l = 0; l < tr.router.size(); ++l) {
+      const std::vector<int32_t>& ids = tr.router[l].ids;
+      for (int32_t e : ids) ++load[l][size_t(e)];
+      for (size_t t = 0; t + 2 * size_t(k) <= ids.size(); t += size_t(k)) {
+        for (size_t i = 0; i < size_t(k); ++i)
+          for (size_t j = 0; j < size_t(k); ++j) shared[l] += ids[t + i] == ids[t + size_t(k) + j];
+        ++pairs[l];
+      }
+    }
     if (b) {
       b->reset();
       b->forward(win, base_logits);
@@ -140,6 +153,20 @@ void run_perplexity(const PerplexityOptions& o) {
     for (size_t e = 0; e < load[l].size(); ++e) std::printf("%s%lld", e ? " " : "", (long long)load[l][e]);
     std::printf("]\n");
   }
+  // Chance: tokens routed independently with the same loads share sum_e f_e^2 experts, f_e the
+  // share of tokens that pick expert e.
+  double sh = 0, chance = 0;
+  for (size_t l = 0; l < load.size(); ++l) {
+    int64_t picks = 0;
+    for (int64_t c : load[l]) picks += c;
+    const double tokens = double(picks) / double(k);
+    for (int64_t c : load[l]) chance += (double(c) / tokens) * (double(c) / tokens) / double(load.size());
+    sh += double(shared[l]) / double(std::max<int64_t>(1, pairs[l])) / double(load.size());
+  }
+  if (!load.empty())
+    std::printf("consecutive pairs share %.2f of %lld experts a layer (independent routing with these loads: %.2f): "
+                "a 2-token verify forward routes to %.2f distinct experts a layer, not %.2f\n",
+                sh, (long long)k, chance, 2.0 * double(k) - sh, 2.0 * double(k) - chance);
 }
 
 }  // namespace

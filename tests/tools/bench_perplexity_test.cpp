@@ -2,6 +2,7 @@
 // figures, and refuse bad arguments with one line and exit 1.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "tests/test_support.h"
@@ -45,6 +46,30 @@ TEST(Bench, ThreadScalingFractions) {
   EXPECT_EQ(j["scaling"][1]["decode_tok_s"].get<double>(), j["decode_tok_s"].get<double>());
 }
 
+// --spec mtp: forward costs for 1..K+1 tokens (the first the unit of the others, bytes bounds
+// growing with the tokens), acceptance per draft position, and the end-to-end comparison.
+TEST(Bench, SpeculationReport) {
+  auto r = test::run_dsinfer("bench " + demo() + " -n 8 -r 1 -t 1 --spec mtp --draft-max 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["forwards"].size(), 3u);
+  EXPECT_DOUBLE_EQ(j["forwards"][0]["main_ratio"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["forwards"][0]["bytes_ratio"].get<double>(), 1.0);
+  EXPECT_NEAR(j["forwards"][0]["distinct_experts_per_layer"].get<double>(), 4.0, 1e-9);  // top-4, one token
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_GT(j["forwards"][i]["bytes_ratio"].get<double>(), j["forwards"][i - 1]["bytes_ratio"].get<double>());
+    EXPECT_GT(j["forwards"][i]["mtp_ms"].get<double>(), 0);
+  }
+  ASSERT_EQ(j["acceptance"].size(), 2u);
+  for (const auto& a : j["acceptance"]) EXPECT_TRUE(a.get<double>() >= 0 && a.get<double>() <= 1);
+  EXPECT_GE(j["tokens_per_forward"].get<double>(), 1.0);
+  EXPECT_GT(j["spec_tok_s"].get<double>(), 0);
+  EXPECT_NEAR(j["speedup"].get<double>(), j["spec_tok_s"].get<double>() / j["plain_tok_s"].get<double>(), 1e-9);
+  r = test::run_dsinfer("bench " + test::fixture("tiny-v2lite-bf16") + " -n 4 --spec mtp");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;
+}
+
 TEST(Bench, RefusesBadArguments) {
   for (const char* bad : {"-p -5 --bandwidth 10", "-n -1 --bandwidth 10", "-r 0 --bandwidth 10", "--bandwidth -3"}) {
     auto r = test::run_dsinfer("bench " + demo() + " " + bad);
@@ -80,6 +105,23 @@ TEST(Perplexity, KlAgainstItselfIsZero) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("mean 0.000000"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("top-1 agreement   1.0000"), std::string::npos) << r.out;
+  // Consecutive tokens' shared experts: between none and all 4, chance at least 16/16 (= k^2/n,
+  // uniform loads), and the distinct count is 2k minus the shared one.
+  const size_t at = r.out.find("consecutive pairs share");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  double sh = -1, chance = -1, distinct = -1, distinct_chance = -1;
+  ASSERT_EQ(std::sscanf(r.out.c_str() + at,
+                        "consecutive pairs share %lf of 4 experts a layer (independent routing with these loads: %lf): "
+                        "a 2-token verify forward routes to %lf distinct experts a layer, not %lf",
+                        &sh, &chance, &distinct, &distinct_chance),
+            4)
+      << r.out.substr(at);
+  EXPECT_GE(sh, 0.0);
+  EXPECT_LE(sh, 4.0);
+  EXPECT_GE(chance, 1.0 - 1e-9);
+  EXPECT_LE(chance, 4.0);
+  EXPECT_NEAR(distinct, 8.0 - sh, 0.011);
+  EXPECT_NEAR(distinct_chance, 8.0 - chance, 0.011);
 }
 
 }  // namespace

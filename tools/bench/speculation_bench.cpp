@@ -23,11 +23,20 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 struct Cost {
   int64_t tokens = 0;
-  double main_s = 0, mtp_s = 0;  // per forward
-  double distinct = 0;           // distinct routed experts per main forward, all MoE layers
+  double main_s = 0, mtp_s = 0;          // per forward (medians)
+  double main_ratio = 0, mtp_ratio = 0;  // to a one-token main forward (medians of each round's)
+  double distinct = 0;                   // distinct routed experts per main forward, all MoE layers
 };
 
-// Main and MTP forwards of T tokens at a fixed depth, `n` times each, cut back after each one.
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// Main and MTP forwards of T = 1..max_t tokens at a fixed depth, cut back after each one. The
+// token counts take turns within each of `n` rounds and ratios are taken within a round, so a
+// change in the machine's memory speed during the run (this VM's moves by 2x) moves numerator
+// and denominator together.
 std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth, int max_t, int n,
                                 std::mt19937& rng) {
   const ModelConfig& c = m.config();
@@ -45,25 +54,36 @@ std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth
   const int64_t n_main = d->n_past(), n_mtp = d->mtp_past();
   DistinctExperts distinct(c);
   d->set_router_bias_hook(&distinct);
-  std::vector<Cost> out;
-  for (int T = 1; T <= max_t; ++T) {
-    Cost k;
-    k.tokens = T;
-    distinct.clear();
-    for (int r = 0; r < n; ++r) {
+  const size_t nt = static_cast<size_t>(max_t);
+  std::vector<std::vector<double>> main_s(nt), mtp_s(nt), main_r(nt), mtp_r(nt);
+  std::vector<int64_t> picked(nt, 0);
+  for (int r = 0; r < n; ++r) {
+    double one = 0;
+    for (int T = 1; T <= max_t; ++T) {
       for (int32_t& x : t) x = tok(rng);
+      const int64_t before = distinct.total();
       const auto t0 = Clock::now();
       d->forward(std::span(t).first(size_t(T)), logits);
-      k.main_s += since(t0) / n;
+      const double main = since(t0);
+      picked[size_t(T - 1)] += distinct.total() - before;
       const auto t1 = Clock::now();
       d->mtp_forward(std::span(t).first(size_t(T)), hidden.data(), logits, nullptr, true);
-      k.mtp_s += since(t1) / n;
+      const double mtp = since(t1);
       d->truncate(n_main, n_mtp);
+      if (T == 1) one = main;
+      main_s[size_t(T - 1)].push_back(main);
+      mtp_s[size_t(T - 1)].push_back(mtp);
+      main_r[size_t(T - 1)].push_back(main / one);
+      mtp_r[size_t(T - 1)].push_back(mtp / one);
     }
-    k.distinct = double(distinct.total()) / n;
-    out.push_back(k);
   }
   d->set_router_bias_hook(nullptr);
+  std::vector<Cost> out;
+  for (int T = 1; T <= max_t; ++T) {
+    const size_t i = size_t(T - 1);
+    out.push_back({T, median(main_s[i]), median(mtp_s[i]), median(main_r[i]), median(mtp_r[i]),
+                   double(picked[i]) / n});
+  }
   return out;
 }
 
@@ -73,14 +93,13 @@ struct Round {
   double tokens = 0, cost = 0;
 };
 Round expected_round(const std::vector<Cost>& c, int K, double a) {
-  const double step = c[0].main_s;
   Round r;
-  r.cost = c[size_t(K)].main_s / step + (K - 1) * c[0].mtp_s / step;  // verify + chained drafts
+  r.cost = c[size_t(K)].main_ratio + (K - 1) * c[0].mtp_ratio;  // verify + chained drafts
   double reach = 1;  // probability that j drafts were accepted so far
   for (int j = 0; j <= K; ++j) {
     const double p = j < K ? reach * (1 - a) : reach;  // exactly j accepted
     r.tokens += p * (j + 1);
-    r.cost += p * c[size_t(j)].mtp_s / step;  // the module catches up on j + 1 tokens
+    r.cost += p * c[size_t(j)].mtp_ratio;  // the module catches up on j + 1 tokens
     reach *= a;
   }
   return r;
@@ -155,11 +174,11 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
     for (const Cost& k : costs)
       j["forwards"].push_back({{"tokens", k.tokens},
                                {"main_ms", k.main_s * 1e3},
-                               {"main_ratio", k.main_s / costs[0].main_s},
+                               {"main_ratio", k.main_ratio},
                                {"bytes_ratio", bytes(k.distinct) / bytes(costs[0].distinct)},
                                {"distinct_experts_per_layer", k.distinct / double(std::max<int64_t>(1, sb.moe_layers))},
                                {"mtp_ms", k.mtp_s * 1e3},
-                               {"mtp_ratio", k.mtp_s / costs[0].main_s}});
+                               {"mtp_ratio", k.mtp_ratio}});
     j["projected_speedup"] = {{"at_measured_acceptance", at_measured.tokens / at_measured.cost},
                               {"at_0.8", at_80.tokens / at_80.cost}};
     std::printf("%s\n", j.dump(1).c_str());
@@ -170,15 +189,15 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
               (long long)o.gen, (long long)o.reps);
   std::printf("  plain decode      %.2f tok/s\n", tp);
   std::printf("  speculative       %.2f tok/s (%.2fx), %s\n", ts, ts / tp, st.summary().c_str());
-  std::printf("forward costs at depth %lld (ms; ratio to a one-token main step; bytes bound ratio with the distinct "
-              "experts a layer)\n",
+  std::printf("forward costs at depth %lld (median ms; median ratio to a one-token main forward of the same round; "
+              "bytes bound ratio with the distinct experts a layer)\n",
               (long long)depth);
   for (const Cost& k : costs) {
     const double bound = bytes(k.distinct) / bytes(costs[0].distinct);
     std::printf("  %lld token%s  main %.2f ms = %.2fx (bound %.2fx, %.1f experts/layer: %.0f%% of it)   MTP %.2f ms = %.2fx\n",
-                (long long)k.tokens, k.tokens == 1 ? " " : "s", k.main_s * 1e3, k.main_s / costs[0].main_s, bound,
-                k.distinct / double(std::max<int64_t>(1, sb.moe_layers)), 100.0 * (k.main_s / costs[0].main_s) / bound,
-                k.mtp_s * 1e3, k.mtp_s / costs[0].main_s);
+                (long long)k.tokens, k.tokens == 1 ? " " : "s", k.main_s * 1e3, k.main_ratio, bound,
+                k.distinct / double(std::max<int64_t>(1, sb.moe_layers)), 100.0 * k.main_ratio / bound, k.mtp_s * 1e3,
+                k.mtp_ratio);
   }
   std::printf("projected speed-up  %.2fx at the measured acceptance %.2f (%.2f tokens per round for %.2f steps); "
               "%.2fx at 0.80 (%.2f for %.2f)\n",

@@ -39,19 +39,42 @@ const char* kv_type_name(KvType t) noexcept {
   return "?";
 }
 
-void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&) {
+namespace {
+void only_sequence_zero(int32_t s) {
+  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+}
+}  // namespace
+
+void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&,
+                            const MultiOutput&) {
+  fail("--engine", "several sequences at once need the fast engine");
+}
+void Decoder::mtp_forward_multi(std::span<const int32_t>, std::span<const int32_t>, const float*,
+                                std::vector<float>&) {
   fail("--engine", "several sequences at once need the fast engine");
 }
 void Decoder::set_router_bias_hook(RouterBiasHook*) {
   fail("--engine", "a router bias hook needs the fast engine");
 }
 int64_t Decoder::seq_past(int32_t s) const {
-  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  only_sequence_zero(s);
   return n_past();
 }
 void Decoder::seq_truncate(int32_t s, int64_t n) {
-  if (s != 0) fail("--engine", "several sequences at once need the fast engine");
+  only_sequence_zero(s);
   truncate(n, mtp_past());
+}
+const float* Decoder::seq_mtp_hidden(int32_t s) const {
+  only_sequence_zero(s);
+  return last_mtp_hidden();
+}
+int64_t Decoder::seq_mtp_past(int32_t s) const {
+  only_sequence_zero(s);
+  return mtp_past();
+}
+void Decoder::seq_mtp_truncate(int32_t s, int64_t n) {
+  only_sequence_zero(s);
+  truncate(n_past(), n);
 }
 
 EngineKind parse_engine_kind(const std::string& s) {

@@ -38,6 +38,16 @@ struct SessionOptions {
   KvType kv = KvType::Q8_0;          // fast engine only (q8_0: fastest and smallest, see README)
   int64_t chunk = 512;               // fast engine: prefill tokens per pass
   int64_t sequences = 1;             // fast engine: independent sequences (caches), see forward_multi
+  // Fast engine, with sequences > 1 and a model with MTP: an MTP cache for every sequence
+  // (speculative decoding of several at once, mtp_forward_multi); otherwise sequence 0 alone
+  // has one, which keeps the memory of sessions that do not draft as it was.
+  bool mtp_per_sequence = false;
+};
+
+// What forward_multi returns besides the logits of each sequence's last entry.
+struct MultiOutput {
+  bool every_entry = false;              // logits [T][vocab] of every entry instead
+  std::vector<float>* hidden = nullptr;  // when set: every entry's post-final-norm hidden state [T][hidden]
 };
 
 // What a forward pass can report besides logits (filled only when asked for).
@@ -94,11 +104,24 @@ class Decoder {
   // present, in the order those entries appear (a decode step feeding one token per sequence
   // gets every row; a prompt fed whole gets its last). One pass over the weights serves every
   // entry, which is what makes batched decoding cheaper than one sequence after another.
+  // `out` asks for more: speculative decoding verifies several drafts of several sequences in
+  // one pass (every entry's logits) and feeds the MTP module from the hidden states.
   virtual void forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
-                             std::vector<float>& logits);
+                             std::vector<float>& logits, const MultiOutput& out = {});
   virtual int64_t seq_past(int32_t s) const;
   virtual void seq_truncate(int32_t s, int64_t n);
   virtual int64_t sequences() const { return 1; }
+
+  // The MTP module over several sequences' caches (SessionOptions::mtp_per_sequence): entry i
+  // takes next_tokens[i] and hidden row i ([T][hidden] in all) for sequence seq[i] at its next
+  // MTP position, entries of one sequence in order. logits: [k][vocab] for the last entry of
+  // each of the k sequences present, in the order those entries appear.
+  virtual void mtp_forward_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens,
+                                 const float* hidden, std::vector<float>& logits);
+  // Sequence s's last_mtp_hidden(), MTP positions, and its MTP cut (n <= seq_mtp_past(s)).
+  virtual const float* seq_mtp_hidden(int32_t s) const;
+  virtual int64_t seq_mtp_past(int32_t s) const;
+  virtual void seq_mtp_truncate(int32_t s, int64_t n);
 
   // Routes every MoE layer through the hook from now on (null: no hook).
   // Fast engine only.

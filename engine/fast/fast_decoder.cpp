@@ -24,7 +24,10 @@ FastDecoder::FastDecoder(const Model& m, SessionOptions o)
     caches_.emplace_back(c.num_hidden_layers, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
   past_.assign(size_t(o.sequences), 0);
   seen_.assign(size_t(o.sequences), 0);
-  if (m.has_mtp()) mtp_cache_ = TypedLatentCache(1, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  const int64_t mtp_caches = !m.has_mtp() ? 0 : o.mtp_per_sequence ? o.sequences : 1;
+  for (int64_t i = 0; i < mtp_caches; ++i)
+    mtp_caches_.emplace_back(1, ctx, c.kv_lora_rank, c.qk_rope_head_dim, o.kv);
+  mtp_past_.assign(size_t(std::max<int64_t>(1, mtp_caches)), 0);
   const int64_t D = c.hidden_size, T = chunk_;
   x_.resize(size_t(T * D));
   h_.resize(size_t(T * D));
@@ -34,7 +37,7 @@ FastDecoder::FastDecoder(const Model& m, SessionOptions o)
     cat_.resize(size_t(T * 2 * D));
     catq_.resize(size_t(T * 2 * D / kBlockWeights));
     e_.resize(size_t(D));
-    mtp_hidden_.resize(size_t(D));
+    mtp_hidden_.resize(size_t(mtp_caches * D));
   }
   jobs_.reserve(1);
   slot_cache_.resize(size_t(T));
@@ -45,11 +48,12 @@ FastDecoder::FastDecoder(const Model& m, SessionOptions o)
 
 void FastDecoder::truncate(int64_t n, int64_t mtp_n) {
   past_[0] = std::clamp<int64_t>(n, 0, past_[0]);
-  mtp_past_ = std::clamp<int64_t>(mtp_n, 0, mtp_past_);
+  mtp_past_[0] = std::clamp<int64_t>(mtp_n, 0, mtp_past_[0]);
 }
 
 size_t FastDecoder::cache_bytes() const {
-  size_t b = mtp_cache_.bytes();
+  size_t b = 0;
+  for (const TypedLatentCache& k : mtp_caches_) b += k.bytes();
   for (const TypedLatentCache& k : caches_) b += k.bytes();
   return b;
 }
@@ -62,6 +66,62 @@ int64_t FastDecoder::seq_past(int32_t s) const {
 void FastDecoder::seq_truncate(int32_t s, int64_t n) {
   seq_past(s);
   past_[size_t(s)] = std::clamp<int64_t>(n, 0, past_[size_t(s)]);
+}
+
+int64_t FastDecoder::seq_mtp_past(int32_t s) const {
+  if (s < 0 || s >= int32_t(mtp_past_.size()))
+    fail("sequence", std::to_string(s) + " has no MTP cache in this session");
+  return mtp_past_[size_t(s)];
+}
+
+void FastDecoder::seq_mtp_truncate(int32_t s, int64_t n) {
+  seq_mtp_past(s);
+  mtp_past_[size_t(s)] = std::clamp<int64_t>(n, 0, mtp_past_[size_t(s)]);
+}
+
+const float* FastDecoder::seq_mtp_hidden(int32_t s) const {
+  if (s < 0 || s >= int32_t(mtp_caches_.size()))
+    fail("sequence", std::to_string(s) + " has no MTP cache in this session");
+  return mtp_hidden_.data() + s * model_.config().hidden_size;
+}
+
+void FastDecoder::check_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
+                              const std::vector<int64_t>& past, const std::vector<TypedLatentCache>& caches,
+                              const char* fn, const char* what) {
+  if (seq.size() != tokens.size()) fail(fn, "one sequence id per token");
+  std::copy(past.begin(), past.end(), seen_.begin());
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const int32_t s = seq[i];
+    if (s < 0 || s >= int32_t(caches.size())) fail(fn, "sequence " + std::to_string(s) + " out of range");
+    check_input_tokens(model_, tokens.subspan(i, 1), seen_[size_t(s)], caches[size_t(s)].capacity(), what);
+    ++seen_[size_t(s)];
+  }
+}
+
+int64_t FastDecoder::mark_last_entries(std::span<const int32_t> seq) {
+  const int64_t T = int64_t(seq.size());
+  is_last_.assign(size_t(T), 0);
+  std::fill(seen_.begin(), seen_.end(), 0);
+  int64_t k = 0;
+  for (int64_t i = T - 1; i >= 0; --i)
+    if (!seen_[size_t(seq[size_t(i)])]) {
+      seen_[size_t(seq[size_t(i)])] = 1;
+      is_last_[size_t(i)] = 1;
+      ++k;
+    }
+  return k;
+}
+
+int64_t FastDecoder::gather_last_rows(const float* from, int64_t c0, int64_t n, float* to) {
+  const int64_t D = model_.config().hidden_size;
+  int64_t m = 0;
+  for (int64_t t = 0; t < n; ++t)
+    if (is_last_[size_t(c0 + t)]) {
+      // Rows only move forward, so a row is read before any row is written over it.
+      if (from + t * D != to + m * D) std::copy(from + t * D, from + (t + 1) * D, to + m * D);
+      ++m;
+    }
+  return m;
 }
 
 void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t n, RouterRecord* rec) {
@@ -148,31 +208,14 @@ void FastDecoder::forward(std::span<const int32_t> tokens, std::vector<float>& l
 }
 
 void FastDecoder::forward_multi(std::span<const int32_t> seq, std::span<const int32_t> tokens,
-                                std::vector<float>& logits) {
-  if (seq.size() != tokens.size()) fail("forward_multi", "one sequence id per token");
+                                std::vector<float>& logits, const MultiOutput& out) {
   const ModelConfig& c = model_.config();
   const ModelWeights& w = model_.weights();
   const int64_t T = int64_t(tokens.size()), D = c.hidden_size, V = c.vocab_size;
-  // Validate everything before any cache changes.
-  std::copy(past_.begin(), past_.end(), seen_.begin());
-  for (int64_t i = 0; i < T; ++i) {
-    const int32_t s = seq[size_t(i)];
-    if (s < 0 || s >= int32_t(caches_.size())) fail("forward_multi", "sequence " + std::to_string(s) + " out of range");
-    check_input_tokens(model_, tokens.subspan(size_t(i), 1), seen_[size_t(s)], caches_[size_t(s)].capacity(),
-                       "input");
-    ++seen_[size_t(s)];
-  }
-  // Which entries are their sequence's last in this call (they get logits).
-  is_last_.assign(size_t(T), 0);
-  std::fill(seen_.begin(), seen_.end(), 0);
-  int64_t k = 0;
-  for (int64_t i = T - 1; i >= 0; --i)
-    if (!seen_[size_t(seq[size_t(i)])]) {
-      seen_[size_t(seq[size_t(i)])] = 1;
-      is_last_[size_t(i)] = 1;
-      ++k;
-    }
-  logits.resize(size_t(k * V));
+  check_multi(seq, tokens, past_, caches_, "forward_multi", "input");
+  const int64_t k = mark_last_entries(seq);
+  logits.resize(size_t((out.every_entry ? T : k) * V));
+  if (out.hidden) out.hidden->resize(size_t(T * D));
   int64_t row = 0;
   run_chunks(
       tokens, nullptr,
@@ -182,33 +225,32 @@ void FastDecoder::forward_multi(std::span<const int32_t> seq, std::span<const in
         pos = past_[s]++;
       },
       [&](int64_t c0, int64_t n) {
-        int64_t m = 0;  // the rows that get logits, moved to the front
-        for (int64_t t = 0; t < n; ++t)
-          if (is_last_[size_t(c0 + t)]) {
-            if (m != t) std::copy(x_.begin() + t * D, x_.begin() + (t + 1) * D, x_.begin() + m * D);
-            ++m;
-          }
+        int64_t m = 0;  // the rows that get logits, moved to the front of h_
+        if (out.hidden || out.every_entry) {
+          float* hid = out.hidden ? out.hidden->data() + c0 * D : h_.data();
+          rmsnorm_rows(x_.data(), w.final_norm.data(), n, D, c.rms_norm_eps, hid);
+          if (out.every_entry) return head(w.lm_head, hid, n, logits.data() + c0 * V);
+          m = gather_last_rows(hid, c0, n, h_.data());
+        } else {  // only the rows that get logits are normed
+          m = gather_last_rows(x_.data(), c0, n, x_.data());
+          rmsnorm_rows(x_.data(), w.final_norm.data(), m, D, c.rms_norm_eps, h_.data());
+        }
         if (m == 0) return;
-        rmsnorm_rows(x_.data(), w.final_norm.data(), m, D, c.rms_norm_eps, h_.data());
         head(w.lm_head, h_.data(), m, logits.data() + row * V);
         row += m;
       });
 }
 
-void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
-                              RouterRecord* rec, bool last_only) {
-  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
-  check_input_tokens(model_, next_tokens, mtp_past_, mtp_cache_.capacity(), "MTP input");
+template <class Place, class Done>
+void FastDecoder::run_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, RouterRecord* rec,
+                                 Place place, Done done) {
   const ModelConfig& c = model_.config();
   const MtpWeights& m = *model_.weights().mtp;
-  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size, V = c.vocab_size;
-  if (rec) rec->layer = c.num_hidden_layers;
-  logits.resize(size_t((last_only ? std::min<int64_t>(T, 1) : T) * V));
+  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size;
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
     for (int64_t t = 0; t < n; ++t) {
-      slot_cache_[size_t(t)] = &mtp_cache_;
-      slot_pos_[size_t(t)] = mtp_past_ + t;
+      place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
       float* row = cat_.data() + t * 2 * D;
       dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
       // Embedding half first: the released weights follow that order (see fixtures README).
@@ -219,13 +261,59 @@ void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float*
     run_linear(jobs_);
     layer(m.layer, c.num_hidden_layers, 0, n, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
-    if (!last_only)
-      head(m.head, h_.data(), n, logits.data() + c0 * V);
-    else if (c0 + n == T)
-      head(m.head, h_.data() + (n - 1) * D, 1, logits.data());
-    if (c0 + n == T) std::copy(h_.begin() + (n - 1) * D, h_.begin() + n * D, mtp_hidden_.begin());
-    mtp_past_ += n;
+    done(c0, n);
   }
+}
+
+void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
+                              RouterRecord* rec, bool last_only) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_input_tokens(model_, next_tokens, mtp_past_[0], mtp_caches_[0].capacity(), "MTP input");
+  const ModelConfig& c = model_.config();
+  const Matrix& head_w = model_.weights().mtp->head;
+  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size, V = c.vocab_size;
+  if (rec) rec->layer = c.num_hidden_layers;
+  logits.resize(size_t((last_only ? std::min<int64_t>(T, 1) : T) * V));
+  run_mtp_chunks(
+      next_tokens, hidden, rec,
+      [&](int64_t, TypedLatentCache*& cache, int64_t& pos) {
+        cache = &mtp_caches_[0];
+        pos = mtp_past_[0]++;
+      },
+      [&](int64_t c0, int64_t n) {
+        if (!last_only)
+          head(head_w, h_.data(), n, logits.data() + c0 * V);
+        else if (c0 + n == T)
+          head(head_w, h_.data() + (n - 1) * D, 1, logits.data());
+        if (c0 + n == T) std::copy(h_.begin() + (n - 1) * D, h_.begin() + n * D, mtp_hidden_.begin());
+      });
+}
+
+void FastDecoder::mtp_forward_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens,
+                                    const float* hidden, std::vector<float>& logits) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_multi(seq, next_tokens, mtp_past_, mtp_caches_, "mtp_forward_multi", "MTP input");
+  const ModelConfig& c = model_.config();
+  const Matrix& head_w = model_.weights().mtp->head;
+  const int64_t D = c.hidden_size, V = c.vocab_size;
+  logits.resize(size_t(mark_last_entries(seq) * V));
+  int64_t row = 0;
+  run_mtp_chunks(
+      next_tokens, hidden, nullptr,
+      [&](int64_t i, TypedLatentCache*& cache, int64_t& pos) {
+        const auto s = size_t(seq[size_t(i)]);
+        cache = &mtp_caches_[s];
+        pos = mtp_past_[s]++;
+      },
+      [&](int64_t c0, int64_t n) {
+        for (int64_t t = 0; t < n; ++t)
+          if (is_last_[size_t(c0 + t)])
+            std::copy(h_.begin() + t * D, h_.begin() + (t + 1) * D, mtp_hidden_.begin() + seq[size_t(c0 + t)] * D);
+        const int64_t m = gather_last_rows(h_.data(), c0, n, h_.data());
+        if (m == 0) return;
+        head(head_w, h_.data(), m, logits.data() + row * V);
+        row += m;
+      });
 }
 
 }  // namespace dsinfer

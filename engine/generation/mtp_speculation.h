@@ -6,48 +6,16 @@
 // as plain decoding's (greedy: the very same tokens). Both latent caches are then cut back to
 // the committed tokens and the module catches up on them, which also drafts the next round.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "engine/decoder.h"
-#include "engine/generation/rejection_sampler.h"
+#include "engine/generation/spec_options.h"
+#include "engine/generation/spec_round.h"
 #include "engine/generation/sampler.h"
 
 namespace dsinfer {
-
-// Drafted tokens per verify forward at most. A verify forward of up to 8 tokens computes each
-// position exactly as a one-token step would (tests/engine/generation), which is what makes
-// greedy speculation token-identical to plain decoding.
-inline constexpr int kMaxDraft = 7;
-
-enum class SpecKind { None, Mtp };
-// "none" | "mtp"; throws Error otherwise.
-SpecKind parse_spec_kind(const std::string& s);
-
-struct SpecOptions {
-  SpecKind kind = SpecKind::None;
-  int draft_max = 1;  // 1..kMaxDraft
-};
-// Throws Error naming the flag when the options cannot run on `m`.
-void validate(const SpecOptions& o, const Model& m);
-
-// What speculation did, summed over rounds.
-struct SpecStats {
-  int64_t rounds = 0;     // verify forwards
-  int64_t committed = 0;  // tokens they produced (accepted drafts and the main model's own)
-  std::array<int64_t, kMaxDraft> drafted{}, accepted{};  // per draft position
-  double draft_s = 0, verify_s = 0;                      // MTP forwards; main forwards
-
-  void add(const SpecStats& o);
-  double tokens_per_forward() const { return rounds ? double(committed) / double(rounds) : 0.0; }
-  // Accepted over drafted at position i (0 when none was drafted there).
-  double acceptance(int i) const;
-  // One line: "spec mtp: 1.62 tokens per forward, acceptance 0.71 0.52 (pos 1 2), ..."
-  std::string summary() const;
-};
 
 class MtpSpeculator {
  public:
@@ -68,21 +36,18 @@ class MtpSpeculator {
   // When generation ended on the round's token `used - 1` (the rest are dropped; no catch-up).
   void ended(size_t used);
 
-  const SpecStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
+  const SpecStats& stats() const { return r_.stats(); }
+  void reset_stats() { r_.stats() = {}; }
 
  private:
   Decoder& d_;
   Sampler& s_;
   SpecOptions o_;
-  RejectionSampler rs_;
+  SpecRound r_;
   int64_t D_ = 0;
   std::vector<float> first_q_;  // the MTP logits the next round's first draft comes from
   std::vector<float> chain_q_, verify_;
-  std::vector<TokenDistribution> q_;  // per draft position
-  TokenDistribution p_;
-  std::vector<int32_t> feed_, commit_, recent_, mtp_in_;
-  SpecStats stats_;
+  std::vector<int32_t> mtp_in_;
 };
 
 }  // namespace dsinfer

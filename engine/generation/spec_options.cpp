@@ -1,0 +1,50 @@
+#include "engine/generation/spec_options.h"
+
+#include <cstdio>
+
+#include "simd/error.h"
+
+namespace dsinfer {
+
+SpecKind parse_spec_kind(const std::string& s) {
+  if (s == "none") return SpecKind::None;
+  if (s == "mtp") return SpecKind::Mtp;
+  fail("--spec", "'" + s + "' is not a speculation kind (none or mtp)");
+}
+
+void validate(const SpecOptions& o, const Model& m) {
+  if (o.draft_max < 1 || o.draft_max > kMaxDraft)
+    fail("--draft-max", "must be from 1 to " + std::to_string(kMaxDraft));
+  if (o.kind == SpecKind::Mtp && !m.has_mtp())
+    fail("--spec", "mtp needs an MTP module and " + m.path() + " has none (use --spec none)");
+}
+
+void SpecStats::add(const SpecStats& o) {
+  rounds += o.rounds;
+  committed += o.committed;
+  for (int i = 0; i < kMaxDraft; ++i) {
+    drafted[size_t(i)] += o.drafted[size_t(i)];
+    accepted[size_t(i)] += o.accepted[size_t(i)];
+  }
+  draft_s += o.draft_s;
+  verify_s += o.verify_s;
+}
+
+double SpecStats::acceptance(int i) const {
+  return drafted[size_t(i)] ? double(accepted[size_t(i)]) / double(drafted[size_t(i)]) : 0.0;
+}
+
+std::string SpecStats::summary() const {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "speculation: %lld forwards, %lld tokens (%.2f per forward), acceptance by position",
+                static_cast<long long>(rounds), static_cast<long long>(committed), tokens_per_forward());
+  std::string s = buf;
+  for (int i = 0; i < kMaxDraft && drafted[size_t(i)]; ++i) {
+    std::snprintf(buf, sizeof buf, " %.3f", acceptance(i));
+    s += buf;
+  }
+  std::snprintf(buf, sizeof buf, "; drafting %.2f s, verifying %.2f s", draft_s, verify_s);
+  return s + buf;
+}
+
+}  // namespace dsinfer

@@ -1,11 +1,14 @@
 // `dsinfer batch`: a file of prompts through the model, results appended to a JSON-lines file
 // that survives crashes and resumes where it stopped. With --parallel N, N sequences decode
-// together: each step feeds one token of every active sequence in one pass over the weights.
+// together: each step feeds one token of every active sequence in one pass over the weights;
+// with --spec mtp too, each step drafts for every sequence and one pass verifies all the drafts
+// (engine/generation/multi_speculation.h).
 #include <omp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +17,7 @@
 
 #include "engine/decoder.h"
 #include "engine/generation/generation.h"
+#include "engine/generation/multi_speculation.h"
 #include "engine/model/model.h"
 #include "engine/model/model_tokenizer.h"
 #include "engine/generation/sampler.h"
@@ -27,6 +31,7 @@
 #include "tools/engine_flags.h"
 #include "tools/progress.h"
 #include "tools/sampling_flags.h"
+#include "tools/spec_flags.h"
 
 namespace dsinfer::cli {
 
@@ -39,6 +44,7 @@ struct BatchOptions {
   int64_t parallel = 1, n_predict = 256, ctx = 0;  // ctx 0: the model's, at most 4096
   EngineFlags engine;
   SamplingFlags sampling;
+  SpecFlags spec;
 };
 
 // A sequence slot in flight.
@@ -48,6 +54,7 @@ struct Slot {
   std::optional<Continuation> cont;
   std::string text;
   bool feed = false;  // cont->last() goes into the next step
+  size_t used = 0;    // with speculation: of the tokens the last round committed, those kept
   std::chrono::steady_clock::time_point start;
 };
 
@@ -75,11 +82,25 @@ class ProgressLine {
   clock::time_point start_, last_;
 };
 
+// Most prompt tokens in one pass with --spec mtp (their hidden states: 2048 x 7168 floats,
+// 59 MB, on DeepSeek-V3).
+constexpr size_t kSpecPromptPass = 2048;
+
+// A record's speculation: verify forwards, the tokens they committed, acceptance by draft
+// position (as far as anything was drafted there).
+json spec_json(const SpecStats& st) {
+  json acc = json::array();
+  for (int i = 0; i < kMaxDraft && st.drafted[size_t(i)]; ++i)
+    acc.push_back(std::round(st.acceptance(i) * 1e4) / 1e4);
+  return {{"forwards", st.rounds}, {"tokens", st.committed}, {"acceptance", acc}};
+}
+
 void run_batch(const BatchOptions& o) {
   if (o.parallel < 1 || o.parallel > 64) fail("--parallel", "must be between 1 and 64");
   if (o.n_predict < 1) fail("-n", "must be at least 1");
   if (o.ctx < 0) fail("--ctx", "must be at least 16");
   const SamplingParams defaults = sampling_params(o.sampling);
+  spec_options(o.spec);  // before any file is opened; against the model once it is
   // Inputs first: regular files only (a FIFO or a device would block or never end), and the
   // results must not be the prompts (--out X for --in X would read the prompts as results).
   std::string input;
@@ -93,6 +114,7 @@ void run_batch(const BatchOptions& o) {
   ResultsJournal journal(o.out);
   const std::string path = o.model.empty() ? bundled_model_path() : o.model;
   auto model = open_model(path, o.engine);
+  const SpecOptions spec_opt = spec_options(o.spec, *model);
   auto tok = open_model_tokenizer(*model);
   if (!tok) fail(path, "this model carries no tokenizer");
   std::optional<ChatFormat> format;
@@ -157,13 +179,19 @@ void run_batch(const BatchOptions& o) {
   SessionOptions so = session_options(o.engine);
   so.context = settings.context;
   so.sequences = std::min<int64_t>(o.parallel, int64_t(jobs.size()));
+  so.mtp_per_sequence = spec_opt.kind == SpecKind::Mtp;
   if (so.sequences > 1 && so.engine != EngineKind::Fast) fail("--parallel", "needs the fast engine");
   auto dec = make_decoder(*model, so);
+  std::unique_ptr<MtpMultiSpeculator> spec;
+  if (spec_opt.kind == SpecKind::Mtp)
+    spec = std::make_unique<MtpMultiSpeculator>(*dec, model->config().vocab_size, spec_opt);
+  SpecStats spec_total;
   const std::vector<int32_t> eot = end_of_turn_ids(tok.get(), model->config());
   const int64_t V = model->config().vocab_size;
   std::vector<Slot> slots(static_cast<size_t>(so.sequences));
-  std::vector<int32_t> seq, toks;
-  std::vector<float> logits;
+  std::vector<int32_t> seq, toks, emitted, caught;
+  std::vector<float> logits, hidden;
+  std::vector<SpecTurn> turns;
   size_t next_job = 0;
   int64_t done = 0, gen_tokens = 0;
   std::vector<size_t> before;
@@ -175,45 +203,100 @@ void run_batch(const BatchOptions& o) {
     if (s.feed) return;
     s.text += s.cont->flush();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.start).count();
-    journal.append({{"id", s.job->id}, {"text", s.text}, {"finish_reason", s.cont->finish_reason()},
-                    {"prompt_tokens", int64_t(s.job->prompt.size())},
-                    {"completion_tokens", int64_t(s.cont->generated().size())}, {"ms", int64_t(ms)}});
+    json rec = {{"id", s.job->id}, {"text", s.text}, {"finish_reason", s.cont->finish_reason()},
+                {"prompt_tokens", int64_t(s.job->prompt.size())},
+                {"completion_tokens", int64_t(s.cont->generated().size())}, {"ms", int64_t(ms)}};
+    if (spec) {
+      const SpecStats& st = spec->stats(int32_t(&s - slots.data()));
+      rec["spec"] = spec_json(st);
+      spec_total.add(st);
+    }
+    journal.append(rec);
     s.job = nullptr;
     ++done;
   };
 
+  // One speculative round for every slot with a token to feed: drafts, one verify pass for all,
+  // each slot's committed tokens out one at a time as plain decoding would emit them (one that
+  // ends the record is its last), then one MTP pass catches up the slots that go on.
+  auto speculative_step = [&] {
+    turns.clear();
+    for (size_t i = 0; i < slots.size(); ++i) {
+      Slot& s = slots[i];
+      if (!s.job || !s.feed) continue;
+      turns.push_back({int32_t(i), s.sampler.get(), s.cont->last(), s.cont->history()});
+    }
+    if (turns.empty()) return;
+    spec->round(turns);
+    before.resize(turns.size());
+#pragma omp parallel for schedule(dynamic, 1) if (turns.size() > 1)
+    for (size_t r = 0; r < turns.size(); ++r) {
+      Slot& s = slots[size_t(turns[r].seq)];
+      before[r] = s.cont->generated().size();
+      const std::span<const int32_t> got = spec->committed(turns[r].seq);
+      s.used = 0;
+      while (s.used < got.size() && s.feed) s.feed = s.cont->push(got[s.used++], s.text);
+    }
+    caught.clear();
+    for (const SpecTurn& t : turns) {
+      const Slot& s = slots[size_t(t.seq)];
+      if (s.feed)
+        caught.push_back(t.seq);
+      else
+        spec->ended(t.seq, s.used);
+    }
+    spec->catch_up(caught);
+    for (size_t r = 0; r < turns.size(); ++r) finish(slots[size_t(turns[r].seq)], before[r]);
+  };
+
   while (done < int64_t(jobs.size())) {
-    // New prompts into free slots, all in one pass.
+    // New prompts into free slots, all in one pass; when speculating, a pass keeps every
+    // prompt token's hidden state for the MTP module, so prompts past kSpecPromptPass tokens
+    // wait for the next one.
     seq.clear();
     toks.clear();
     for (size_t i = 0; i < slots.size() && next_job < jobs.size(); ++i) {
       Slot& s = slots[i];
       if (s.job) continue;
+      if (spec && !toks.empty() && toks.size() + jobs[next_job].prompt.size() > kSpecPromptPass) break;
       s.job = &jobs[next_job++];
       s.sampler = std::make_unique<Sampler>(V, s.job->params);
       s.cont.emplace(*s.sampler, tok.get(), eot, s.job->prompt, s.job->max_tokens, s.job->stop);
       s.text.clear();
       s.feed = false;
       s.start = std::chrono::steady_clock::now();
-      dec->seq_truncate(int32_t(i), 0);
+      if (spec)
+        spec->reset(int32_t(i));
+      else
+        dec->seq_truncate(int32_t(i), 0);
       for (int32_t t : s.job->prompt) {
         seq.push_back(int32_t(i));
         toks.push_back(t);
       }
     }
     if (!toks.empty()) {
-      dec->forward_multi(seq, toks, logits);
+      MultiOutput out;
+      out.hidden = spec ? &hidden : nullptr;  // the MTP module catches up on the prompts from them
+      dec->forward_multi(seq, toks, logits, out);
       // One logits row per new prompt, in slot order.
       int64_t row = 0;
       int32_t prev = -1;
+      emitted.clear();
       for (int32_t sidx : seq) {
         if (sidx == prev) continue;
         prev = sidx;
         Slot& s = slots[size_t(sidx)];
         const size_t before = s.cont->generated().size();
         s.feed = s.cont->step(logits.data() + row++ * V, s.text);
+        emitted.push_back(s.feed ? s.cont->last() : -1);
         finish(s, before);
       }
+      if (spec) spec->start(seq, toks, hidden.data(), emitted);
+    }
+    if (spec) {
+      speculative_step();
+      progress.update(done, gen_tokens);
+      continue;
     }
     // One decode step for every slot with a token to feed.
     seq.clear();
@@ -239,6 +322,11 @@ void run_batch(const BatchOptions& o) {
     progress.update(done, gen_tokens);
   }
   progress.update(done, gen_tokens, true);
+  if (spec) {
+    spec_total.draft_s = spec->draft_s();
+    spec_total.verify_s = spec->verify_s();
+    std::fprintf(stderr, "dsinfer batch: %s\n", spec_total.summary().c_str());
+  }
 }
 
 }  // namespace
@@ -255,6 +343,7 @@ void add_batch_command(CLI::App& app) {
   sub->add_option("--ctx", o->ctx, "Context per sequence (default: the model's, at most 4096)");
   sub->add_option("--chat-format", o->chat_format, "Override the chat format (" + chat_format_names() + ")");
   add_sampling_flags(sub, o->sampling);
+  add_spec_flags(sub, o->spec);
   add_engine_flags(sub, o->engine);
   sub->callback([o] { run_batch(*o); });
 }

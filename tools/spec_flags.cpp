@@ -12,10 +12,16 @@ void add_spec_flags(CLI::App* sub, SpecFlags& f) {
       ->capture_default_str();
 }
 
-SpecOptions spec_options(const SpecFlags& f, const Model& m) {
+SpecOptions spec_options(const SpecFlags& f) {
   SpecOptions o;
   o.kind = parse_spec_kind(f.kind);
   o.draft_max = f.draft_max;
+  validate(o);
+  return o;
+}
+
+SpecOptions spec_options(const SpecFlags& f, const Model& m) {
+  const SpecOptions o = spec_options(f);
   validate(o, m);
   return o;
 }

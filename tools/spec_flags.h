@@ -1,4 +1,4 @@
-// The speculative-decoding flags shared by run, chat and bench: --spec and --draft-max.
+// The speculative-decoding flags shared by run, chat, bench and batch: --spec and --draft-max.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
@@ -13,7 +13,9 @@ struct SpecFlags {
 };
 
 void add_spec_flags(CLI::App* sub, SpecFlags& f);
-// Checked against the model (an MTP module for mtp; draft-max in range).
+// Checked on their own (the kind's name, draft-max in range), then against the model (an MTP
+// module for mtp).
+SpecOptions spec_options(const SpecFlags& f);
 SpecOptions spec_options(const SpecFlags& f, const Model& m);
 
 }  // namespace dsinfer::cli

@@ -12,9 +12,13 @@ SpecKind parse_spec_kind(const std::string& s) {
   fail("--spec", "'" + s + "' is not a speculation kind (none or mtp)");
 }
 
-void validate(const SpecOptions& o, const Model& m) {
+void validate(const SpecOptions& o) {
   if (o.draft_max < 1 || o.draft_max > kMaxDraft)
     fail("--draft-max", "must be from 1 to " + std::to_string(kMaxDraft));
+}
+
+void validate(const SpecOptions& o, const Model& m) {
+  validate(o);
   if (o.kind == SpecKind::Mtp && !m.has_mtp())
     fail("--spec", "mtp needs an MTP module and " + m.path() + " has none (use --spec none)");
 }

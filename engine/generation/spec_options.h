@@ -21,7 +21,8 @@ struct SpecOptions {
   SpecKind kind = SpecKind::None;
   int draft_max = 1;  // 1..kMaxDraft
 };
-// Throws Error naming the flag when the options cannot run on `m`.
+// Throws Error naming the flag when the options are out of range, or cannot run on `m`.
+void validate(const SpecOptions& o);
 void validate(const SpecOptions& o, const Model& m);
 
 // What speculation did, summed over rounds.

@@ -325,7 +325,9 @@ void run_batch(const BatchOptions& o) {
   if (spec) {
     spec_total.draft_s = spec->draft_s();
     spec_total.verify_s = spec->verify_s();
-    std::fprintf(stderr, "dsinfer batch: %s\n", spec_total.summary().c_str());
+    std::fprintf(stderr, "dsinfer batch: %s; %lld verify passes (%.2f sequences each)\n",
+                 spec_total.summary().c_str(), static_cast<long long>(spec->verify_passes()),
+                 spec->verify_passes() ? double(spec_total.rounds) / double(spec->verify_passes()) : 0.0);
   }
 }
 

@@ -135,6 +135,7 @@ void MtpMultiSpeculator::round(std::span<const SpecTurn> turns) {
   out.hidden = &hidden_;
   d_.forward_multi(verify_seq_, verify_tok_, verify_, out);
   verify_s_ += since(t0);
+  ++passes_;
 #pragma omp parallel for schedule(dynamic, 1) if (n > 1)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     const SpecTurn& t = turns[size_t(i)];

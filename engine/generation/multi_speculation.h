@@ -52,6 +52,9 @@ class MtpMultiSpeculator {
   // Time in MTP forwards and in verify forwards, over every sequence.
   double draft_s() const { return draft_s_; }
   double verify_s() const { return verify_s_; }
+  // Verify forwards run, each serving every sequence of its round (stats() count one round
+  // per sequence).
+  int64_t verify_passes() const { return passes_; }
 
  private:
   // One MTP forward over the entries gathered in mtp_seq_, mtp_tok_, mtp_rows_; the logits of
@@ -75,6 +78,7 @@ class MtpMultiSpeculator {
   std::vector<const float*> mtp_rows_;
   std::vector<float> mtp_hidden_, logits_, verify_, hidden_;
   double draft_s_ = 0, verify_s_ = 0;
+  int64_t passes_ = 0;
 };
 
 }  // namespace dsinfer

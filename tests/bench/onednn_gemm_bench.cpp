@@ -1,8 +1,12 @@
-// Prefill GEMM throughput: our int8 kernels (gemm_q4_0 / gemm_q8_0 on Q8_0 tokens) against
+// Prefill GEMM throughput: our int8 kernels on Q8_0 tokens, over the row groups the engine
+// computes on (gemm_q4_0_r16 / gemm_q8_0_r16; also the GGUF-row gemm_q4_0 / gemm_q8_0) against
 // oneDNN matmul (bf16 x bf16 -> f32, and s8 x s8 -> f32 with one per-tensor scale), to decide
-// whether linking oneDNN is worth it for large M. Shapes are DeepSeek-V2-Lite's expert gate/up
-// (1408x2048), expert down (2048x1408) and q projection (3072x2048), M = 64 and 512 tokens.
-// Threads come from OMP_NUM_THREADS: oneDNN uses them itself; ours splits the rows evenly.
+// whether linking oneDNN is worth it for prefill's dense products. Shapes are DeepSeek-V2-Lite's
+// (rows x cols = out x in): routed expert gate/up 1408x2048 and down 2048x1408, q projection
+// 3072x2048, kv_a 576x2048, attn_output 2048x2048, shared experts' gate/up 2816x2048 and down
+// 2048x2816, dense layer 0's gate/up 10944x2048 and down 2048x10944, lm_head 102400x2048; M = 64
+// and 512 tokens. Threads come from OMP_NUM_THREADS: oneDNN uses them itself; ours splits the
+// rows (row groups) evenly, as the engine does.
 // Every benchmark reports GMAC/s = M*N*K / wall time, also the costs that are not GEMMs
 // (activation quantization, Q4_0 -> bf16 weight conversion, oneDNN's weight reorder), so their
 // times can be added to a GEMM's. oneDNN weights are converted and reordered once, outside the
@@ -26,6 +30,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "simd/blocks.h"
 #include "simd/kernels.h"
+#include "simd/repack.h"
 #include "tests/simd/random_blocks.h"
 
 namespace {
@@ -79,6 +84,7 @@ struct Case {
   std::vector<float> xf;  // M x K activations
   std::vector<BlockQ4_0> w4;
   std::vector<BlockQ8_0> w8, x8;
+  std::vector<uint8_t> g4, g8;  // the same weights in row groups, repacked once here
   std::vector<uint16_t> wbf;  // N x K bf16 from the Q4_0 weights
   std::vector<float> y;       // M x N
 
@@ -100,6 +106,13 @@ struct Case {
     x8.resize(static_cast<size_t>(M * nb));
     dsinfer::quantize_row_q4_0(wf.data(), w4.data(), N * K);
     dsinfer::quantize_row_q8_0(wf.data(), w8.data(), N * K);
+    g4.resize(w4.size() * sizeof(BlockQ4_0));
+    g8.resize(w8.size() * sizeof(BlockQ8_0));
+    for (int64_t g = 0; g < N / dsinfer::kRowGroup; ++g) {
+      const int64_t b0 = g * dsinfer::kRowGroup * nb;
+      dsinfer::repack_q4_0_rows(w4.data() + b0, nb, g4.data() + size_t(b0) * sizeof(BlockQ4_0));
+      dsinfer::repack_q8_0_rows(w8.data() + b0, nb, g8.data() + size_t(b0) * sizeof(BlockQ8_0));
+    }
     qk.quantize_row_q8_0_act(xf.data(), x8.data(), M * K);
     wbf.resize(static_cast<size_t>(N * K));
     q4_0_to_bf16(w4.data(), K, 0, N, wbf.data());
@@ -152,20 +165,24 @@ struct Case {
     check();
   }
 
-  // oneDNN bf16 (Q4_0 weights as bf16) against ours on the same Q4_0 weights: catches a
-  // transposed layout, not rounding.
+  // oneDNN bf16 (Q4_0 weights as bf16) against ours on the same Q4_0 weights, in rows and in
+  // row groups: catches a transposed layout or a wrong repack, not rounding.
   void check() {
-    std::vector<float> ours(y.size());
-    dsinfer::simd::kernels().gemm_q4_0(w4.data(), N, nb, x8.data(), M, ours.data(), 0, N);
+    const auto& qk = dsinfer::simd::kernels();
+    std::vector<float> rows(y.size()), groups(y.size());
+    qk.gemm_q4_0(w4.data(), N, nb, x8.data(), M, rows.data(), 0, N);
+    qk.gemm_q4_0_r16(g4.data(), nb, x8.data(), M, groups.data(), N, 0, N / dsinfer::kRowGroup);
     run_dnnl(bf_any, src_bf, wei_bf_any);
-    float maxd = 0, maxy = 0;
-    for (size_t i = 0; i < y.size(); ++i) {
-      maxd = std::max(maxd, std::fabs(y[i] - ours[i]));
-      maxy = std::max(maxy, std::fabs(ours[i]));
+    for (const auto* ours : {&rows, &groups}) {
+      float maxd = 0, maxy = 0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        maxd = std::max(maxd, std::fabs(y[i] - (*ours)[i]));
+        maxy = std::max(maxy, std::fabs((*ours)[i]));
+      }
+      if (maxd > 0.05f * maxy)
+        std::fprintf(stderr, "MISMATCH %lldx%lld M=%lld (%s): max|diff| %g, max|y| %g\n", (long long)N,
+                     (long long)K, (long long)M, ours == &rows ? "rows" : "row groups", maxd, maxy);
     }
-    if (maxd > 0.05f * maxy)
-      std::fprintf(stderr, "MISMATCH %lldx%lld M=%lld: max|diff| %g, max|y| %g\n", (long long)N,
-                   (long long)K, (long long)M, maxd, maxy);
   }
 
   void run_dnnl(dnnl::matmul& p, dnnl::memory& s, dnnl::memory& w) {
@@ -187,7 +204,7 @@ Case& get_case(int64_t N, int64_t K, int64_t M) {
   return *c;
 }
 
-enum class What { OursQ4, OursQ8, QuantAct, DnnlBf16Any, DnnlBf16Ba, DnnlS8S8, Q4ToBf16, Reorder };
+enum class What { OursQ4, OursQ8, OursQ4R16, OursQ8R16, QuantAct, DnnlBf16Any, DnnlBf16Ba, DnnlS8S8, Q4ToBf16, Reorder };
 
 void run(benchmark::State& state, What what, int64_t N, int64_t K, int64_t M) {
   Case& c = get_case(N, K, M);
@@ -202,6 +219,17 @@ void run(benchmark::State& state, What what, int64_t N, int64_t K, int64_t M) {
       case What::OursQ8:
         split(N, [&](int64_t r0, int64_t r1) {
           qk.gemm_q8_0(c.w8.data(), N, c.nb, c.x8.data(), M, c.y.data(), r0, r1);
+        });
+        break;
+      // Whole row groups per thread, as the engine splits them.
+      case What::OursQ4R16:
+        split(N / dsinfer::kRowGroup, [&](int64_t g0, int64_t g1) {
+          qk.gemm_q4_0_r16(c.g4.data(), c.nb, c.x8.data(), M, c.y.data(), N, g0, g1);
+        });
+        break;
+      case What::OursQ8R16:
+        split(N / dsinfer::kRowGroup, [&](int64_t g0, int64_t g1) {
+          qk.gemm_q8_0_r16(c.g8.data(), c.nb, c.x8.data(), M, c.y.data(), N, g0, g1);
         });
         break;
       case What::QuantAct:
@@ -243,10 +271,15 @@ int main(int argc, char** argv) {
   struct Shape { int64_t N, K; };
   const std::pair<What, const char*> whats[] = {
       {What::OursQ4, "OursQ4_0"},        {What::OursQ8, "OursQ8_0"},
+      {What::OursQ4R16, "OursQ4_0R16"},  {What::OursQ8R16, "OursQ8_0R16"},
       {What::QuantAct, "QuantAct"},      {What::DnnlBf16Any, "DnnlBf16Any"},
       {What::DnnlBf16Ba, "DnnlBf16Ba"},  {What::DnnlS8S8, "DnnlS8S8"},
       {What::Q4ToBf16, "Q4_0ToBf16"},    {What::Reorder, "DnnlReorderBf16"}};
-  for (Shape s : {Shape{1408, 2048}, Shape{2048, 1408}, Shape{3072, 2048}})
+  // lm_head last: its case holds ~2.5 GB; a plain prefill runs it for the last token only.
+  const Shape shapes[] = {{1408, 2048}, {2048, 1408},  {3072, 2048},  {576, 2048},
+                          {2048, 2048}, {2816, 2048},  {2048, 2816},  {10944, 2048},
+                          {2048, 10944}, {102400, 2048}};
+  for (Shape s : shapes)
     for (int64_t M : {64, 512})
       for (auto [what, name] : whats) {
         const std::string full = std::string(name) + "/" + std::to_string(s.N) + "x" +

@@ -131,7 +131,7 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
   std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
   std::vector<int32_t> prompt(16);
   for (int32_t& x : prompt) x = tok(rng);
-  so.context = std::max<int64_t>(o.depth, 16) + o.gen + K + 2;
+  so.context = int64_t(prompt.size()) + o.gen + K + 1;  // this decode starts at position 0: no depth
   SamplingParams sp;
   sp.temperature = 0.0f;
   auto dp = make_decoder(m, so), ds = make_decoder(m, so);

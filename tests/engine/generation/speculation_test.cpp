@@ -125,6 +125,13 @@ void expect_greedy_identical(const Model& m, const Tokenizer* tok, const std::ve
   }
 }
 
+// A completion prompt as run encodes it: BOS, then the text.
+std::vector<int32_t> with_bos(const Tokenizer& tok, const std::string& text) {
+  EncodeOptions eo;
+  eo.add_bos = true;
+  return tok.encode(text, eo);
+}
+
 std::vector<std::string> heldout_lines(int n) {
   std::ifstream f(std::string(DSINFER_SOURCE_DIR) + "/models/demo/heldout.txt");
   std::vector<std::string> out;
@@ -136,10 +143,8 @@ std::vector<std::string> heldout_lines(int n) {
 TEST(SpeculationGreedy, DemoModelSameTokensAsPlainDecoding) {
   auto m = Model::open(kDemo);
   auto tok = open_model_tokenizer(*m);
-  EncodeOptions eo;
-  eo.add_bos = true;
   std::vector<Case> cases;
-  for (const std::string& s : heldout_lines(10)) cases.push_back({tok->encode(s, eo), 40, {}});
+  for (const std::string& s : heldout_lines(10)) cases.push_back({with_bos(*tok, s), 40, {}});
   cases[3].stop = {" and"};            // a stop string mid-round
   cases[4].max_tokens = 1;             // nothing to speculate
   cases[5].max_tokens = 2;
@@ -176,9 +181,7 @@ TEST(SpeculationGreedy, SecondTurnReusesBothCaches) {
   so.context = 512;
   auto pd = make_decoder(*m, so), sd = make_decoder(*m, so);
   Generator plain(*pd, tok.get(), sp), spec(*sd, tok.get(), sp, SpecOptions{SpecKind::Mtp, 2});
-  EncodeOptions eo;
-  eo.add_bos = true;
-  std::vector<int32_t> prompt = tok->encode("And the LORD spake unto Moses, saying,", eo);
+  std::vector<int32_t> prompt = with_bos(*tok, "And the LORD spake unto Moses, saying,");
   for (int turn = 0; turn < 3; ++turn) {
     const GenerationResult a = generate(plain, {prompt, 30, {}}), b = generate(spec, {prompt, 30, {}});
     ASSERT_EQ(plain.generated(), spec.generated()) << "turn " << turn;
@@ -220,9 +223,7 @@ TEST(SpeculationSampling, SameDistributionAsPlainDecoding) {
   auto tok = open_model_tokenizer(*m);
   SessionOptions so;
   so.context = 64;
-  EncodeOptions eo;
-  eo.add_bos = true;
-  const std::vector<int32_t> prompt = tok->encode("And God said unto", eo);
+  const std::vector<int32_t> prompt = with_bos(*tok, "And God said unto");
   SamplingParams sp;
   sp.temperature = 0.7f;
   std::map<int32_t, int64_t> hist[2][2];

@@ -20,6 +20,9 @@ Kernels assemble(const char* isa, Add... add) noexcept {
   detail::add_quant_scalar(ref);
   k.gemm_q4_0_r16 = ref.gemm_q4_0_r16;
   k.gemm_q8_0_r16 = ref.gemm_q8_0_r16;
+  k.latent_pack_q8 = detail::latent_pack_q8_scalar;
+  k.latent_scores_q8 = detail::latent_scores_q8_scalar;
+  k.latent_wsum_q8 = detail::latent_wsum_q8_scalar;
   (add(k), ...);
   k.isa = isa;
   return k;
@@ -37,12 +40,14 @@ const Kernels* compiled(const char* isa) noexcept {
   }
   if (std::strcmp(isa, "avx512amx") == 0) {
     static const Kernels k = assemble("avx512amx", detail::add_quant_avx512, detail::add_vec_avx512,
-                                      detail::add_r16_avx512, detail::add_r16_amx);
+                                      detail::add_r16_avx512, detail::add_r16_amx,
+                                      detail::add_latent_scores_avx512);
     return &k;
   }
   if (std::strcmp(isa, "avx512vnni") == 0) {
     static const Kernels k =
-        assemble("avx512vnni", detail::add_quant_avx512, detail::add_vec_avx512, detail::add_r16_avx512);
+        assemble("avx512vnni", detail::add_quant_avx512, detail::add_vec_avx512, detail::add_r16_avx512,
+                 detail::add_latent_scores_avx512);
     return &k;
   }
 #endif

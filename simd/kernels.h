@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "simd/blocks.h"
+#include "simd/latent_scores.h"
 
 namespace dsinfer::simd {
 
@@ -50,6 +51,22 @@ struct Kernels {
   // True where the row-group kernels are this ISA's own (faster than the stored layout's);
   // elsewhere they are the scalar reference and weights are not repacked.
   bool r16_native;
+  // Packs one token's queries (simd/latent_scores.h, pack_latent_query_q8). Same bytes on every
+  // ISA.
+  void (*latent_pack_q8)(const float* lat, int64_t lat_stride, const float* rope, int64_t rope_stride, float scale,
+                         LatentQueryQ8& q) noexcept;
+  // Attention scores of a packed query against Q8_0 latent cache rows, integer dots
+  // (simd/latent_scores.h): out[h * ldo + s] for h < q.heads, s < ns. Bit-identical on every ISA.
+  void (*latent_scores_q8)(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,
+                           int64_t ldo) noexcept;
+  // o[h * n + i] = sum over s < ns of p[h * ldp + s] * (row s's value i, converted to float as
+  // q8_0_to_f32 does), for h < nh, i < n (a multiple of 16), one fma per term in order of s:
+  // attention's weighted sum straight from Q8_0 latent cache rows. Bit-identical on every ISA.
+  void (*latent_wsum_q8)(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns, int64_t n,
+                         float* o) noexcept;
+  // True where the three latent kernels are this ISA's own; elsewhere it is the scalar reference, slower
+  // than converting the rows and using the float kernels.
+  bool latent_scores_native;
 
   // ---- float
   float (*dot)(const float* a, const float* b, int64_t n) noexcept;

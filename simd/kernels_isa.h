@@ -38,6 +38,12 @@ void set_vec_kernels(Kernels& k) noexcept {
 }
 
 void add_quant_scalar(Kernels& k) noexcept;  // also the row-group reference kernels
+void latent_pack_q8_scalar(const float* lat, int64_t lat_stride, const float* rope, int64_t rope_stride, float scale,
+                           LatentQueryQ8& q) noexcept;
+void latent_scores_q8_scalar(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,
+                             int64_t ldo) noexcept;
+void latent_wsum_q8_scalar(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns,
+                           int64_t n, float* o) noexcept;
 void add_vec_scalar(Kernels& k) noexcept;
 #if defined(DSINFER_HAVE_X86_KERNELS)
 void add_quant_avx2(Kernels& k) noexcept;
@@ -45,7 +51,8 @@ void add_vec_avx2(Kernels& k) noexcept;
 void add_quant_avx512(Kernels& k) noexcept;
 void add_vec_avx512(Kernels& k) noexcept;
 void add_r16_avx512(Kernels& k) noexcept;
-void add_r16_amx(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
+void add_r16_amx(Kernels& k) noexcept;
+void add_latent_scores_avx512(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
 // The AVX-512 VNNI row-group products by name, for the AMX ones to hand few tokens to.
 void gemm_q4_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
                         int64_t g0, int64_t g1) noexcept;

@@ -27,6 +27,10 @@ void LatentAttention::reserve(int64_t heads, int64_t latent, int64_t rope, int64
   part_.resize(size_t(std::min(max_T, kFewTokens) * chunks_for(context) * state));
   space_.resize(size_t(threads_ * space));
   rows_.resize(size_t(2 * threads_ * kAttnChunk));
+  raw_.resize(size_t(threads_ * kAttnChunk));
+  few_ = std::min(max_T, kFewTokens);
+  packed_.resize(size_t(few_ + threads_));
+  for (auto& b : packed_) b.reserve(heads, latent, rope);
 }
 
 LatentAttention::Space LatentAttention::space(int thread) {
@@ -41,6 +45,7 @@ LatentAttention::Space LatentAttention::space(int thread) {
   s.chunk = {p, p + H_ * r_, p + H_ * r_ + H_};
   s.rows = rows_.data() + 2 * thread * kAttnChunk;
   s.rope_rows = s.rows + kAttnChunk;
+  s.raw = raw_.data() + thread * kAttnChunk;
   return s;
 }
 
@@ -49,28 +54,45 @@ LatentAttention::State LatentAttention::partial(int64_t t, int64_t ch, int64_t c
   return {p, p + H_ * r_, p + H_ * r_ + H_};
 }
 
+void LatentAttention::pack(const LatentQueries& q, int64_t t, simd::LatentQueryQ8& into) const {
+  simd::pack_latent_query_q8(q.lat + t * r_, q.T * r_, q.rope + t * H_ * q.rope_stride, q.rope_stride, q.scale, into);
+}
+
 // Positions [sa, sb) for query token t into `out` (unnormalised).
-void LatentAttention::attend_chunk(const LatentQueries& q, const TokenSlots& slots, int64_t layer, int64_t t,
-                                   int64_t sa, int64_t sb, Space& sp, const State& out) const {
+void LatentAttention::attend_chunk(const LatentQueries& q, const simd::LatentQueryQ8* qq, const TokenSlots& slots,
+                                   int64_t layer, int64_t t, int64_t sa, int64_t sb, Space& sp,
+                                   const State& out) const {
   const auto& k = simd::kernels();
   const int64_t n = sb - sa;
-  for (int64_t i = 0; i < n; ++i) {
-    sp.rows[i] = slots.cache[t]->load(layer, sa + i, sp.rows_f + i * (r_ + dr_));
-    sp.rope_rows[i] = sp.rows[i] + r_;
+  const TypedLatentCache& cache = *slots.cache[t];
+  if (qq) {
+    for (int64_t i = 0; i < n; ++i) sp.raw[i] = cache.row(layer, sa + i);
+    k.latent_scores_q8(*qq, sp.raw, n, sp.scores, kAttnChunk);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      sp.rows[i] = cache.load(layer, sa + i, sp.rows_f + i * (r_ + dr_));
+      sp.rope_rows[i] = sp.rows[i] + r_;
+    }
+    // Scores of every head against every row: the latent part, then the rope keys'.
+    k.dot_tile(q.lat + t * r_, q.T * r_, H_, sp.rows, n, r_, sp.scores, kAttnChunk);
+    k.dot_tile(q.rope + t * H_ * q.rope_stride, q.rope_stride, H_, sp.rope_rows, n, dr_, sp.rope_scores,
+               kAttnChunk);
+    for (int64_t h = 0; h < H_; ++h)
+      for (int64_t i = 0; i < n; ++i)
+        sp.scores[h * kAttnChunk + i] =
+            q.scale * (sp.scores[h * kAttnChunk + i] + sp.rope_scores[h * kAttnChunk + i]);
   }
-  // Scores of every head against every row: the latent part, then the rope keys'.
-  k.dot_tile(q.lat + t * r_, q.T * r_, H_, sp.rows, n, r_, sp.scores, kAttnChunk);
-  k.dot_tile(q.rope + t * H_ * q.rope_stride, q.rope_stride, H_, sp.rope_rows, n, dr_, sp.rope_scores, kAttnChunk);
-  for (int64_t h = 0; h < H_; ++h)
-    for (int64_t i = 0; i < n; ++i)
-      sp.scores[h * kAttnChunk + i] = q.scale * (sp.scores[h * kAttnChunk + i] + sp.rope_scores[h * kAttnChunk + i]);
   for (int64_t h = 0; h < H_; ++h) {
     float* sc = sp.scores + h * kAttnChunk;
     out.m[h] = *std::max_element(sc, sc + n);
     out.l[h] = k.exp_shift_sum(sc, n, out.m[h]);
   }
-  std::fill(out.o, out.o + H_ * r_, 0.0f);
-  k.weighted_sum(sp.scores, kAttnChunk, H_, sp.rows, n, r_, out.o);
+  if (qq) {
+    k.latent_wsum_q8(sp.scores, kAttnChunk, H_, sp.raw, n, r_, out.o);
+  } else {
+    std::fill(out.o, out.o + H_ * r_, 0.0f);
+    k.weighted_sum(sp.scores, kAttnChunk, H_, sp.rows, n, r_, out.o);
+  }
 }
 
 void LatentAttention::merge(bool first, const State& into, const State& from) const {
@@ -103,7 +125,11 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
   const int64_t T = q.T;
   int64_t longest = 0;
   for (int64_t t = 0; t < T; ++t) longest = std::max(longest, slots.pos[t] + 1);
+  const bool integer =
+      integer_scores_ && simd::kernels().latent_scores_native && slots.cache[0]->type() == KvType::Q8_0;
   if (T <= kFewTokens) {
+    if (integer)
+      for (int64_t t = 0; t < T; ++t) pack(q, t, packed_[size_t(t)].query());
     // Every (token, chunk) is an item; the partials merge afterwards in chunk order.
     const int64_t chunks = chunks_for(longest), items = T * chunks;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (longest > kAttnChunk)
@@ -111,7 +137,8 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
       const int64_t t = it / chunks, ch = it % chunks, sa = ch * kAttnChunk, n = slots.pos[t] + 1;
       if (sa >= n) continue;
       Space sp = space(omp_get_thread_num());
-      attend_chunk(q, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, partial(t, ch, chunks));
+      attend_chunk(q, integer ? &packed_[size_t(t)].query() : nullptr, slots, layer, t, sa,
+                   std::min(n, sa + kAttnChunk), sp, partial(t, ch, chunks));
     }
 #pragma omp parallel for schedule(static) num_threads(threads_) if (T * H_ * r_ * chunks > (1 << 15))
     for (int64_t t = 0; t < T; ++t) {
@@ -124,11 +151,17 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
   }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
   for (int64_t t = 0; t < T; ++t) {
-    Space sp = space(omp_get_thread_num());
+    const int thread = omp_get_thread_num();
+    Space sp = space(thread);
+    simd::LatentQueryQ8* qq = nullptr;
+    if (integer) {
+      qq = &packed_[size_t(few_ + thread)].query();
+      pack(q, t, *qq);
+    }
     const int64_t n = slots.pos[t] + 1, nc = chunks_for(n);
     for (int64_t ch = 0; ch < nc; ++ch) {
       const int64_t sa = ch * kAttnChunk;
-      attend_chunk(q, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, sp.chunk);
+      attend_chunk(q, qq, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, sp.chunk);
       merge(ch == 0, sp.run, sp.chunk);
     }
     finish(q, t, sp.run, out);

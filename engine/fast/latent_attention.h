@@ -6,11 +6,16 @@
 // Positions are taken in fixed chunks of kAttnChunk with a running (max, sum, output) merged in
 // chunk order, so the result is the same whether chunks are spread over threads (a few query
 // tokens: decode, a short verify) or taken by one thread per token (prefill).
+//
+// Over a q8_0 cache, where the CPU has the integer kernel, the scores are integer dot
+// products of each head's query quantized to int8 against the cached levels
+// (simd/latent_scores.h); the weighted sum stays in float over the rows converted back.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "engine/fast/typed_latent_cache.h"
+#include "simd/latent_scores.h"
 
 namespace dsinfer {
 
@@ -37,6 +42,8 @@ struct LatentQueries {
 class LatentAttention {
  public:
   void reserve(int64_t heads, int64_t latent, int64_t rope, int64_t max_T, int64_t context, int threads);
+  // Off: float scores over a q8_0 cache too (the rows converted back), for comparisons.
+  void set_integer_scores(bool on) noexcept { integer_scores_ = on; }
   // out [H][T][r]: each token's softmax-weighted sum of latents per head, normalised.
   void run(const LatentQueries& q, const TokenSlots& slots, int64_t layer, float* out);
 
@@ -52,20 +59,28 @@ class LatentAttention {
     float* rows_f;            // [kAttnChunk][r + rope]: rows converted from the cache's type
     const float** rows;       // [kAttnChunk]: each row as float
     const float** rope_rows;  // [kAttnChunk]: its rope key
+    const uint8_t** raw;      // [kAttnChunk]: each row as stored (integer scores)
     State run, chunk;
   };
   Space space(int thread);
   State partial(int64_t t, int64_t ch, int64_t chunks);
-  void attend_chunk(const LatentQueries& q, const TokenSlots& slots, int64_t layer, int64_t t, int64_t sa,
-                    int64_t sb, Space& sp, const State& out) const;
+  // qq: token t's packed query for the integer scores, or nullptr for the float ones.
+  void attend_chunk(const LatentQueries& q, const simd::LatentQueryQ8* qq, const TokenSlots& slots, int64_t layer,
+                    int64_t t, int64_t sa, int64_t sb, Space& sp, const State& out) const;
+  void pack(const LatentQueries& q, int64_t t, simd::LatentQueryQ8& into) const;
   void merge(bool first, const State& into, const State& from) const;
   void finish(const LatentQueries& q, int64_t t, const State& s, float* out) const;
 
   int64_t H_ = 0, r_ = 0, dr_ = 0;
   int threads_ = 1;
+  bool integer_scores_ = true;
+  int64_t few_ = 0;  // packed_[0, few_) for the tokens of a few-token call
   std::vector<float> part_;   // per (token, chunk) of few-token calls: one State each
   std::vector<float> space_;  // per thread: one Space
   std::vector<const float*> rows_;
+  std::vector<const uint8_t*> raw_;
+  // Packed queries: one per token of a few-token call, then one per thread.
+  std::vector<simd::LatentQueryBuffer> packed_;
 };
 
 }  // namespace dsinfer

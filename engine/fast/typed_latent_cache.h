@@ -24,6 +24,10 @@ class TypedLatentCache {
   // otherwise converted into tmp.
   const float* load(int64_t layer, int64_t pos, float* tmp) const noexcept;
 
+  // The stored bytes of a position: for q8_0 the latent's Q8_0 blocks, then the float rope key
+  // (what simd::Kernels::latent_scores_q8 reads).
+  const uint8_t* row(int64_t layer, int64_t pos) const noexcept { return at(layer, pos); }
+
   KvType type() const noexcept { return type_; }
   int64_t capacity() const noexcept { return capacity_; }
   int64_t row_dim() const noexcept { return latent_ + rope_; }

@@ -154,8 +154,8 @@ GenerationResult Generator::generate(const GenerationRequest& r) {
       if (more) {
         spec_->catch_up();
       } else {
-        spec_->ended(i + 1);
         d_.truncate(L + 1 + int64_t(i), L);
+        spec_->ended(i + 1);
         cached_.resize(size_t(L + 1) + i);
       }
     }

@@ -70,6 +70,15 @@ void MtpSpeculator::catch_up() {
   r_.used(r_.committed().size());
 }
 
-void MtpSpeculator::ended(size_t used) { r_.used(used); }
+void MtpSpeculator::ended(size_t used) {
+  if (used > 1) {
+    // Entries for positions L..L+used-2: verify rows 0..used-2 with the accepted token after each
+    // (the logits are not wanted: no draft follows).
+    const auto t0 = Clock::now();
+    d_.mtp_forward(r_.committed().first(used - 1), d_.last_hidden().data(), first_q_, nullptr, true);
+    r_.stats().draft_s += since(t0);
+  }
+  r_.used(used);
+}
 
 }  // namespace dsinfer

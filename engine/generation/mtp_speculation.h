@@ -33,7 +33,9 @@ class MtpSpeculator {
   std::span<const int32_t> round(int32_t emitted, std::span<const int32_t> history);
   // When every token round() returned was kept: the MTP module catches up on them and drafts.
   void catch_up();
-  // When generation ended on the round's token `used - 1` (the rest are dropped; no catch-up).
+  // When generation ended on the round's token `used - 1` (the rest are dropped), after the main
+  // cache was cut to the tokens fed (emitted and the used - 1 before the last): the module pairs
+  // those, so that at rest it is one position behind the main cache.
   void ended(size_t used);
 
   const SpecStats& stats() const { return r_.stats(); }

@@ -171,11 +171,16 @@ TEST_P(FastEngineInvariants, SameBitsForAnyThreadCountCloseForAnyChunk) {
       const test::Agreement a = test::agreement(one.logits, c.logits, m->config().vocab_size);
       std::printf("[ measured ] %s kv %s chunk %lld vs whole: KL mean %.3g max %.3g top-1 %.3f\n", fx.c_str(),
                   kv_type_name(kv), (long long)chunk, a.kl_mean, a.kl_max, a.top1);
-      // Measured in rows: KL max 1.1e-3, top-1 0.95 at worst; in row groups: 0.
+      // Measured in rows: KL max 1.1e-3, top-1 0.95 at worst; in row groups: 0. A q8_0 cache
+      // where the integer scores run (simd/latent_scores.h) quantizes each query to int8, so a
+      // query that rounds differently can move a level: on tiny-v3-fp8 (random, near ties) KL
+      // max 0.036, top-1 0.975 in rows (still 0 in row groups). On the trained demo model the
+      // integer scores measure as close to the float reference as float ones (perplexity --kl-base).
       if (m->weights().repacked) {
         EXPECT_EQ(one.logits, c.logits) << "chunk " << chunk << " kv " << kv_type_name(kv);
       }
-      EXPECT_LE(a.kl_max, 2e-3) << "chunk " << chunk << " kv " << kv_type_name(kv);
+      const bool integer_scores = kv == KvType::Q8_0 && simd::kernels().latent_scores_native;
+      EXPECT_LE(a.kl_max, integer_scores ? 0.06 : 2e-3) << "chunk " << chunk << " kv " << kv_type_name(kv);
       EXPECT_GE(a.top1, 0.90) << "chunk " << chunk << " kv " << kv_type_name(kv);
     }
   }

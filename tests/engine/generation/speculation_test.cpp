@@ -216,6 +216,27 @@ TEST(SpeculationGreedy, SecondTurnReusesBothCaches) {
   EXPECT_LE(d, 1e-5f);  // measured 0; a stale or shifted entry moves them by 1e-2 or more
 }
 
+// A turn that ends inside a round (its length reached after an accepted draft) leaves the
+// module paired with every fed token but the last, as a round's catch-up would: it used to stay
+// at the round's start, one entry short per token accepted before the end.
+TEST(SpeculationGreedy, TurnEndingMidRoundLeavesTheModuleInStep) {
+  auto m = Model::open(kDemo);
+  auto tok = open_model_tokenizer(*m);
+  SamplingParams sp;
+  sp.temperature = 0.0f;
+  SessionOptions so;
+  so.context = 256;
+  auto d = make_decoder(*m, so);
+  Generator g(*d, tok.get(), sp, SpecOptions{SpecKind::Mtp, 3});
+  for (const std::string& line : heldout_lines(6))
+    for (int64_t n = 3; n <= 6; ++n) {
+      d->reset();
+      const GenerationResult r = generate(g, {with_bos(*tok, line), n, {}});
+      ASSERT_EQ(r.completion_tokens, n);
+      EXPECT_EQ(d->mtp_past(), d->n_past() - 1) << line << " / " << n;
+    }
+}
+
 // Sampling: the tokens at positions 1 and 2 of the continuation (the first ones drafts decide)
 // from 2500 seeded runs each with and without speculation.
 TEST(SpeculationSampling, SameDistributionAsPlainDecoding) {

@@ -1,0 +1,166 @@
+// The integer attention scores (simd/latent_scores.h) with AVX-512 VNNI: a register holds one
+// position's 16 heads. Per position and block, 8 broadcasts of 4 cached bytes against the
+// query's 8 level registers (vpdpbusd), which leaves the exact int32 dot of all 16 heads; the
+// cached levels are signed, so they go unsigned (a flip of the top bit) and the query's
+// 128 * sum, prepared at packing, starts the sum. Then the scalar reference's float steps in
+// its order, lane by lane. The weighted sum reads the same rows' levels directly.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's _mm512_setzero_si512 and friends trip these inside the intrinsics' own headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "simd/blocks.h"
+#include "simd/gemm_driver.h"
+#include "simd/kernels_isa.h"
+#include "simd/latent_scores.h"
+
+namespace dsinfer::simd::detail {
+namespace {
+
+// Positions a tile keeps in registers.
+constexpr int kTile = 8;
+
+inline __m512i bcast4(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+template <int NT>
+void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, float* out, int64_t ldo) {
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < q.blocks; ++b) {
+    const int64_t gb = g * q.blocks + b;
+    const int8_t* levels = q.q + gb * kScoreHeads * kBlockWeights;
+    __m512i w[8];
+    for (int k = 0; k < 8; ++k) w[k] = _mm512_loadu_si512(levels + 64 * k);
+    const __m512i corr = _mm512_loadu_si512(q.corr + gb * kScoreHeads);
+    const __m512 dq = _mm512_loadu_ps(q.d + gb * kScoreHeads);
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* c = rows[t] + b * int64_t(sizeof(BlockQ8_0));
+      uint16_t dc;
+      std::memcpy(&dc, c, 2);
+      __m512i s0 = corr, s1 = _mm512_setzero_si512();
+      for (int k = 0; k < 4; ++k) {
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_xor_si512(bcast4(c + 2 + 4 * k), flip), w[k]);
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_xor_si512(bcast4(c + 18 + 4 * k), flip), w[k + 4]);
+      }
+      const __m512 scale = _mm512_mul_ps(dq, _mm512_set1_ps(_cvtsh_ss(dc)));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, acc[t]);
+    }
+  }
+  const int64_t key_offset = q.blocks * int64_t(sizeof(BlockQ8_0));
+  const float* rq = q.rope_q + g * q.rope * kScoreHeads;
+  for (int64_t j = 0; j < q.rope; ++j) {
+    const __m512 qj = _mm512_loadu_ps(rq + j * kScoreHeads);
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      float k;
+      std::memcpy(&k, rows[t] + key_offset + 4 * j, 4);
+      acc[t] = _mm512_fmadd_ps(qj, _mm512_set1_ps(k), acc[t]);
+    }
+  }
+  // Heads to rows of out: the tile transposed through memory.
+  alignas(64) float tile[NT][kScoreHeads];
+  const __m512 sc = _mm512_set1_ps(q.scale);
+  for (int t = 0; t < NT; ++t) _mm512_store_ps(tile[t], _mm512_mul_ps(acc[t], sc));
+  const int64_t h0 = g * kScoreHeads, nh = q.heads - h0 < kScoreHeads ? q.heads - h0 : kScoreHeads;
+  for (int64_t hh = 0; hh < nh; ++hh)
+    for (int t = 0; t < NT; ++t) out[(h0 + hh) * ldo + t] = tile[t][hh];
+}
+
+void latent_scores_q8_avx512(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,
+                             int64_t ldo) noexcept {
+  for (int64_t g = 0; g < q.groups; ++g)
+    for_token_groups<kTile>(ns, [&](auto c, int64_t s0) {
+      scores_tile<decltype(c)::value>(q, g, rows + s0, out + s0, ldo);
+    });
+}
+
+// The scalar packing's steps on 16 values at a time: the same maximum, scale, products and
+// round-to-nearest-even, so the same bytes.
+void latent_pack_q8_avx512(const float* lat, int64_t lat_stride, const float* rope, int64_t rope_stride, float scale,
+                           LatentQueryQ8& q) noexcept {
+  q.scale = scale;
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (int64_t h = 0; h < q.groups * kScoreHeads; ++h) {
+    const int64_t g = h / kScoreHeads, lane = h % kScoreHeads;
+    for (int64_t b = 0; b < q.blocks; ++b) {
+      const int64_t gb = g * q.blocks + b;
+      int8_t* levels = q.q + gb * kScoreHeads * kBlockWeights;
+      alignas(16) int8_t l[kBlockWeights] = {};
+      float d = 0.0f;
+      int32_t sum = 0;
+      if (h < q.heads) {
+        const float* x = lat + h * lat_stride + b * kBlockWeights;
+        const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+        d = amax / 127.0f;
+        const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+        constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        const __m512i i0 = _mm512_cvtps_epi32(
+            _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(x0, id), kNearest), lo), hi));
+        const __m512i i1 = _mm512_cvtps_epi32(
+            _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(x1, id), kNearest), lo), hi));
+        _mm_store_si128(reinterpret_cast<__m128i*>(l), _mm512_cvtepi32_epi8(i0));
+        _mm_store_si128(reinterpret_cast<__m128i*>(l + 16), _mm512_cvtepi32_epi8(i1));
+        sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+      }
+      for (int k = 0; k < 8; ++k) std::memcpy(levels + (k * kScoreHeads + lane) * 4, l + 4 * k, 4);
+      q.d[gb * kScoreHeads + lane] = d;
+      q.corr[gb * kScoreHeads + lane] = -128 * sum;
+    }
+    for (int64_t j = 0; j < q.rope; ++j)
+      q.rope_q[(g * q.rope + j) * kScoreHeads + lane] = h < q.heads ? rope[h * rope_stride + j] : 0.0f;
+  }
+}
+
+// NH heads' weighted sums over 16 columns at a time: each position's 16 levels converted once
+// and multiplied by the block scale (the same float as the row converted back), then one fma
+// per head with the weight broadcast from memory.
+template <int NH>
+void wsum_heads(const float* p, int64_t ldp, const uint8_t* const* rows, int64_t ns, int64_t n, float* o) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t off = (i / kBlockWeights) * int64_t(sizeof(BlockQ8_0)), lev = off + 2 + i % kBlockWeights;
+    __m512 acc[NH];
+    for (int h = 0; h < NH; ++h) acc[h] = _mm512_setzero_ps();
+    for (int64_t s = 0; s < ns; ++s) {
+      uint16_t dc;
+      std::memcpy(&dc, rows[s] + off, 2);
+      const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[s] + lev));
+      const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(l)), _mm512_set1_ps(_cvtsh_ss(dc)));
+#pragma GCC unroll 16
+      for (int h = 0; h < NH; ++h) acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(p[h * ldp + s]), v, acc[h]);
+    }
+    for (int h = 0; h < NH; ++h) _mm512_storeu_ps(o + h * n + i, acc[h]);
+  }
+}
+
+void latent_wsum_q8_avx512(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns,
+                           int64_t n, float* o) noexcept {
+  int64_t h = 0;
+  for (; h + 16 <= nh; h += 16) wsum_heads<16>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+  if (h + 8 <= nh) wsum_heads<8>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 8;
+  if (h + 4 <= nh) wsum_heads<4>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 4;
+  if (h + 2 <= nh) wsum_heads<2>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 2;
+  if (h < nh) wsum_heads<1>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+}
+
+}  // namespace
+
+void add_latent_scores_avx512(Kernels& k) noexcept {
+  k.latent_pack_q8 = latent_pack_q8_avx512;
+  k.latent_scores_q8 = latent_scores_q8_avx512;
+  k.latent_wsum_q8 = latent_wsum_q8_avx512;
+  k.latent_scores_native = true;
+}
+
+}  // namespace dsinfer::simd::detail

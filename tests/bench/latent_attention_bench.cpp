@@ -1,0 +1,61 @@
+// Attention over the latent cache at depth (engine/fast/latent_attention.h): one decode token
+// (and a 4-token verify) against D cached positions of one layer, V2-Lite's 16 heads and V3's
+// 128, q8_0 cache with integer scores against the float path over the same cache, f32 cache.
+//   build/tests/bench/latent_attention_bench [--benchmark_filter=...]
+// Arguments: heads, depth, tokens, threads, path (0 float over q8_0, 1 integer over q8_0,
+// 2 f32 cache).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/fast/latent_attention.h"
+#include "engine/fast/typed_latent_cache.h"
+
+namespace dsinfer {
+namespace {
+
+constexpr int64_t kLatent = 512, kRope = 64;
+
+void BM_LatentAttention(benchmark::State& state) {
+  const int64_t H = state.range(0), D = state.range(1), T = state.range(2);
+  const int threads = int(state.range(3)), path = int(state.range(4));
+  std::mt19937 g(1);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  TypedLatentCache cache(1, D + T, kLatent, kRope, path == 2 ? KvType::F32 : KvType::Q8_0);
+  std::vector<float> row(size_t(kLatent + kRope));
+  for (int64_t p = 0; p < D + T; ++p) {
+    for (float& x : row) x = dist(g);
+    cache.store(0, p, row.data());
+  }
+  std::vector<float> lat(size_t(H * T * kLatent)), rope(size_t(T * H * kRope)), out(size_t(H * T * kLatent));
+  for (float& x : lat) x = dist(g);
+  for (float& x : rope) x = dist(g);
+  LatentAttention attention;
+  attention.reserve(H, kLatent, kRope, T, D + T, threads);
+  attention.set_integer_scores(path == 1);
+  std::vector<TypedLatentCache*> caches(size_t(T), &cache);
+  std::vector<int64_t> pos(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) pos[size_t(t)] = D + t;
+  const LatentQueries q{T, lat.data(), rope.data(), kRope, 0.04f};
+  for (auto _ : state) {
+    attention.run(q, TokenSlots{caches.data(), pos.data()}, 0, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  // Multiply-adds of the scores and the weighted sum.
+  state.counters["GMAC/s"] = benchmark::Counter(double(T * H * (D + 1) * (2 * kLatent + kRope)) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void Args(benchmark::internal::Benchmark* b) {
+  for (int64_t heads : {16, 128})
+    for (int64_t tokens : {1, 4})
+      for (int64_t threads : {1, 2})
+        for (int64_t path : {0, 1, 2}) b->Args({heads, 4096, tokens, threads, path});
+}
+BENCHMARK(BM_LatentAttention)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace dsinfer
+
+BENCHMARK_MAIN();

@@ -1,5 +1,5 @@
 // Quantized GEMV/GEMM throughput on one core, per ISA available here: Q4_0 and Q8_0 weights of
-// 2048x1408 and 7168x2048 against 1, 8, 16 and 64 Q8_0 tokens. bytes_per_second counts weight bytes
+// 2048x1408 and 7168x2048 against 1, 2, 4, 8, 16 and 64 Q8_0 tokens. bytes_per_second counts weight bytes
 // (each weight block is read once per call whatever n_tok is), so n_tok = 8 shows how far one
 // weight read is shared. Random data; the kernels' speed does not depend on the values.
 #include <benchmark/benchmark.h>
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     const Kernels* k = dsinfer::simd::kernels_for(isa);
     if (!k) continue;
     for (Shape s : {Shape{2048, 1408}, Shape{7168, 2048}})
-      for (int64_t n_tok : {1, 8, 16, 64}) {
+      for (int64_t n_tok : {1, 2, 4, 8, 16, 64}) {
         const std::string tail = std::string("/") + isa + "/" + std::to_string(s.rows) + "x" +
                                  std::to_string(s.cols) + "/tok" + std::to_string(n_tok);
         for (bool groups : {false, true}) {

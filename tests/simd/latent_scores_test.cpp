@@ -71,9 +71,8 @@ TEST_P(LatentScoresIsa, BitIdenticalToScalar) {
     }
 }
 
-// The weighted sum from the cached levels: bit-identical to the scalar reference, and to this
-// ISA's float weighted sum over the rows converted back (the path it replaces), since both take
-// one fma per term in order of position.
+// The weighted sum from the cached levels: bit-identical to the scalar reference, and equal to
+// rounding to this ISA's float weighted sum over the rows converted back (the path it replaces).
 TEST_P(LatentScoresIsa, WeightedSumFromLevels) {
   std::mt19937 g(13);
   for (int64_t nh : {1, 2, 3, 7, 16, 21, 128})
@@ -100,9 +99,14 @@ TEST_P(LatentScoresIsa, WeightedSumFromLevels) {
         const std::string where = "nh " + std::to_string(nh) + " latent " + std::to_string(latent) + " ns " +
                                   std::to_string(ns);
         ASSERT_EQ(0, std::memcmp(o1.data(), o2.data(), o1.size() * 4)) << where;
-        if (k_->latent_scores_native) {
-          ASSERT_EQ(0, std::memcmp(o1.data(), o3.data(), o1.size() * 4)) << where;
-        }
+        // Against the float kernel over the rows converted back: with g++ 12 bit for bit (the
+        // same fma chain); clang 14 builds that kernel's chain differently (a few ulps).
+        for (int64_t h = 0; h < nh; ++h)
+          for (int64_t i = 0; i < latent; ++i) {
+            double mag = 0;
+            for (int64_t s = 0; s < ns; ++s) mag += std::fabs(p[size_t(h * ldp + s)] * fv[size_t(s)][size_t(i)]);
+            ASSERT_NEAR(o1[size_t(h * latent + i)], o3[size_t(h * latent + i)], 1e-6 * mag + 1e-30) << where;
+          }
       }
 }
 

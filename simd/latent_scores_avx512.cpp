@@ -4,12 +4,8 @@
 // cached levels are signed, so they go unsigned (a flip of the top bit) and the query's
 // 128 * sum, prepared at packing, starts the sum. Then the scalar reference's float steps in
 // its order, lane by lane. The weighted sum reads the same rows' levels directly.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's _mm512_setzero_si512 and friends trip these inside the intrinsics' own headers.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
+
+#include "simd/avx512_intrinsics.h"
 
 #include <cstdint>
 #include <cstring>
@@ -24,12 +20,6 @@ namespace {
 
 // Positions a tile keeps in registers.
 constexpr int kTile = 8;
-
-inline __m512i bcast4(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
 
 template <int NT>
 void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, float* out, int64_t ldo) {

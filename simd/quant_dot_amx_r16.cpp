@@ -11,11 +11,8 @@
 // are bit-identical to it. Blocks cannot share a tile product: each has its own scales.
 // Fewer than kMinTokens tokens take the VNNI kernels (a tile load and store per block would
 // cost more than it saves).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
+
+#include "simd/avx512_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

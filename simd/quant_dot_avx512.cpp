@@ -5,14 +5,7 @@
 // block and w's sign is moved onto the activation levels per token (a masked negate). Exact
 // because both operands are in -127..127 (Q4_0 levels q - 8 are in -8..7): negating never
 // meets -128, and a 4-product group sums to at most 4 * 127 * 127, far inside int32.
-//
-// GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -W(maybe-)uninitialized
-// reports once inlined (GCC bug 105593); the warning is off for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
+#include "simd/avx512_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -12,11 +12,8 @@
 // offset comes back as 8 * sum(x) per token and block. Q8_0 levels are signed, so the
 // activations go unsigned (x + 128, a flip of the top bit) and 128 * sum(w) per row and block,
 // computed once per block for the tile, is taken back out.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
+
+#include "simd/avx512_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -34,12 +31,6 @@ constexpr int kTile = 4;
 // Row groups a pass keeps in cache while every token tile goes over them (8 groups of a
 // 2048-wide Q4_0 matrix: 147 KB); a tile's activation scales and sums are prepared once a pass.
 constexpr int64_t kPassGroups = 8;
-
-inline __m512i bcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
 
 // Per token and block of a tile: the scale as float and 8 * sum of the levels.
 struct TilePrep {

@@ -13,6 +13,7 @@
 #include "simd/half.h"
 #include "simd/kernels.h"
 #include "simd/latent_scores.h"
+#include "tests/simd/kernels_isa_test.h"
 #include "tests/simd/random_blocks.h"
 
 namespace dsinfer::simd {
@@ -37,15 +38,7 @@ std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& g, int64_t ns, int64_
   return rows;
 }
 
-class LatentScoresIsa : public ::testing::TestWithParam<const char*> {
- protected:
-  void SetUp() override {
-    k_ = kernels_for(GetParam());
-    if (!k_) GTEST_SKIP() << GetParam() << " not available on this CPU";
-  }
-  const Kernels* k_ = nullptr;
-  const Kernels& ref_ = *kernels_for("scalar");
-};
+class LatentScoresIsa : public test::KernelsIsaTest {};
 
 TEST_P(LatentScoresIsa, BitIdenticalToScalar) {
   std::mt19937 g(11);

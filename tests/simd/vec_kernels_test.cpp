@@ -9,6 +9,7 @@
 #include "simd/blocks.h"
 #include "quant/dtype.h"
 #include "simd/kernels.h"
+#include "tests/simd/kernels_isa_test.h"
 
 namespace dsinfer::simd {
 namespace {
@@ -26,15 +27,7 @@ double abs_dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-class VecKernelsIsa : public ::testing::TestWithParam<const char*> {
- protected:
-  void SetUp() override {
-    k_ = kernels_for(GetParam());
-    if (!k_) GTEST_SKIP() << GetParam() << " not available on this CPU";
-  }
-  const Kernels* k_ = nullptr;
-  const Kernels& ref_ = *kernels_for("scalar");
-};
+class VecKernelsIsa : public test::KernelsIsaTest {};
 
 TEST_P(VecKernelsIsa, MatchesScalar) {
   std::mt19937 g(7);

@@ -61,23 +61,22 @@ std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const i
   return commit;
 }
 
-void MtpSpeculator::catch_up() {
+void MtpSpeculator::pair_committed(size_t n) {
   const auto t0 = Clock::now();
-  // Entries for positions L..L+a: hidden rows 0..a of the verify forward, with the token that
+  // Entries for positions L..L+n-1: hidden rows 0..n-1 of the verify forward, with the token that
   // followed each.
-  d_.mtp_forward(r_.committed(), d_.last_hidden().data(), first_q_, nullptr, /*last_only=*/true);
+  d_.mtp_forward(r_.committed().first(n), d_.last_hidden().data(), first_q_, nullptr, /*last_only=*/true);
   r_.stats().draft_s += since(t0);
+}
+
+void MtpSpeculator::catch_up() {
+  pair_committed(r_.committed().size());
   r_.used(r_.committed().size());
 }
 
 void MtpSpeculator::ended(size_t used) {
-  if (used > 1) {
-    // Entries for positions L..L+used-2: verify rows 0..used-2 with the accepted token after each
-    // (the logits are not wanted: no draft follows).
-    const auto t0 = Clock::now();
-    d_.mtp_forward(r_.committed().first(used - 1), d_.last_hidden().data(), first_q_, nullptr, true);
-    r_.stats().draft_s += since(t0);
-  }
+  // The last token used was not fed; the logits are not wanted (no draft follows).
+  if (used > 1) pair_committed(used - 1);
   r_.used(used);
 }
 

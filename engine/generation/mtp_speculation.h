@@ -42,6 +42,10 @@ class MtpSpeculator {
   void reset_stats() { r_.stats() = {}; }
 
  private:
+  // The module's entries for the verify's first n positions, each with the committed token after
+  // it; its logits (of the last) into first_q_.
+  void pair_committed(size_t n);
+
   Decoder& d_;
   Sampler& s_;
   SpecOptions o_;

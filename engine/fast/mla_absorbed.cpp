@@ -36,12 +36,17 @@ void project(const ModelConfig& c, const Dims& d, const AttentionWeights& w, con
     s.jobs.assign(1, LinearJob{&w.q_b, acts_for(w.q_b, s.q_a.data(), T, c.q_lora_rank, s.q_a_q.data()), s.q.data()});
     run_linear(s.jobs);
   }
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t hd = 0; hd < d.H; ++hd) rope.apply(s.q.data() + (t * d.H + hd) * d.qk + d.dn, slots.pos[t]);
+  // One rotation a token for its heads and its key: the angles' cos and sin (in double) cost
+  // more than the products of a prefill's attention projections if taken per vector.
+  for (int64_t t = 0; t < T; ++t) {
+    float* cs = s.rope_cs.data() + t * 2 * rope.pairs();
+    rope.angles(slots.pos[t], cs);
+    for (int64_t hd = 0; hd < d.H; ++hd) rope.rotate(s.q.data() + (t * d.H + hd) * d.qk + d.dn, cs);
+  }
 }
 
-// The new positions' latents (normed) and rope keys (rotated) into their caches, before anyone
-// attends.
+// The new positions' latents (normed) and rope keys (rotated with project()'s angles) into
+// their caches, before anyone attends.
 void store_latents(const ModelConfig& c, const Dims& d, const AttentionWeights& w, const Rope& rope,
                    const TokenSlots& slots, int64_t layer, int64_t T, MlaScratch& s) {
   for (int64_t t = 0; t < T; ++t) {
@@ -49,7 +54,7 @@ void store_latents(const ModelConfig& c, const Dims& d, const AttentionWeights& 
     const float* kv = s.kv_a.data() + t * d.L;
     rmsnorm_rows(kv, w.kv_a_norm.data(), 1, d.r, c.rms_norm_eps, row);
     std::copy(kv + d.r, kv + d.L, row + d.r);
-    rope.apply(row + d.r, slots.pos[t]);
+    rope.rotate(row + d.r, s.rope_cs.data() + t * 2 * rope.pairs());
     slots.cache[t]->store(layer, slots.pos[t], row);
   }
 }
@@ -116,6 +121,7 @@ void MlaScratch::reserve(const ModelConfig& c, int64_t T, int64_t context, int t
   o_head.resize(size_t(d.H * T * d.dv));
   o.resize(size_t(T * d.H * d.dv));
   o_q.resize(size_t(T) * blocks(d.H * d.dv));
+  rope_cs.resize(size_t(T * d.dr));
   jobs.reserve(size_t(2 * d.H + 4));
   tjobs.reserve(size_t(d.H));
   attention.reserve(d.H, d.r, d.dr, T, context, threads);

@@ -32,6 +32,7 @@ struct MlaScratch {
   std::vector<float> o_lat;    // [H][T][r]: attention's weighted sums of latents
   std::vector<float> o_head;   // [H][T][v]: W_UV applied per head
   std::vector<float> o;        // [T][H][v]: token-major, o_proj's input
+  std::vector<float> rope_cs;  // [T][2 * pairs]: each token's rotation (Rope::angles)
   // The same activations as Q8_0 blocks, for quantized weights.
   std::vector<BlockQ8_0> q_a_q, q_nope_q, o_lat_q, o_q;
   std::vector<LinearJob> jobs;

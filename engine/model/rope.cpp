@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
+
+#include "simd/error.h"
 
 namespace dsinfer {
 
@@ -11,6 +14,7 @@ double yarn_mscale(double factor, double s) { return factor <= 1.0 ? 1.0 : 0.1 *
 Rope::Rope(const ModelConfig& c) {
   const int64_t d = c.qk_rope_head_dim;
   const double theta = c.rope_theta;
+  if (d / 2 > kMaxPairs) fail("config", "qk_rope_head_dim " + std::to_string(d) + " is above " + std::to_string(2 * kMaxPairs));
   inv_freq_.resize(size_t(d / 2));
   for (int64_t i = 0; i < d / 2; ++i) inv_freq_[size_t(i)] = std::pow(theta, -double(2 * i) / double(d));
   double scale = 1.0 / std::sqrt(double(c.qk_head_dim()));
@@ -39,9 +43,24 @@ Rope::Rope(const ModelConfig& c) {
 }
 
 void Rope::apply(float* x, int64_t pos) const noexcept {
-  for (size_t i = 0; i < inv_freq_.size(); ++i) {
+  float cos_sin[2 * kMaxPairs];
+  angles(pos, cos_sin);
+  rotate(x, cos_sin);
+}
+
+void Rope::angles(int64_t pos, float* cos_sin) const noexcept {
+  const size_t n = inv_freq_.size();
+  for (size_t i = 0; i < n; ++i) {
     const double a = double(pos) * inv_freq_[i];
-    const float cs = float(std::cos(a) * cos_sin_scale_), sn = float(std::sin(a) * cos_sin_scale_);
+    cos_sin[i] = float(std::cos(a) * cos_sin_scale_);
+    cos_sin[n + i] = float(std::sin(a) * cos_sin_scale_);
+  }
+}
+
+void Rope::rotate(float* x, const float* cos_sin) const noexcept {
+  const size_t n = inv_freq_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const float cs = cos_sin[i], sn = cos_sin[n + i];
     const float x0 = x[2 * i], x1 = x[2 * i + 1];
     x[2 * i] = x0 * cs - x1 * sn;
     x[2 * i + 1] = x0 * sn + x1 * cs;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/fast/stealing_shares.h"
 #include "simd/kernels.h"
 #include "simd/repack.h"
 
@@ -93,25 +94,25 @@ void run_linear_transposed(std::span<const TransposedJob> jobs) {
 void run_linear(std::span<const LinearJob> jobs) {
   int64_t total = 0;
   for (const LinearJob& j : jobs) total += unit_cost(j) * (j.w->rows / j.w->row_unit());
-  const int nt = total < kParallelBytes ? 1 : omp_get_max_threads();
-#pragma omp parallel num_threads(nt)
-  {
-    const int64_t parts = omp_get_num_threads(), me = omp_get_thread_num();
-    const int64_t lo = share_begin(total, parts, me), hi = share_begin(total, parts, me + 1);
+  // The units whose cost starts in [lo, hi): boundaries are the ceilings below, so however the
+  // cost is cut into pieces each unit is computed exactly once.
+  auto cost_range = [&](int64_t lo, int64_t hi) {
     int64_t c0 = 0;  // cost where the current job starts
     for (const LinearJob& j : jobs) {
       const int64_t unit = j.w->row_unit(), units = j.w->rows / unit;
       const int64_t cpu = unit_cost(j), c1 = c0 + cpu * units;
       if (c1 > lo && c0 < hi) {
-        // A unit belongs to the share holding its first piece of cost: boundaries are the
-        // ceilings below, the same on every thread, so each unit is computed exactly once.
         const int64_t u0 = std::max<int64_t>(0, (lo - c0 + cpu - 1) / cpu);
         const int64_t u1 = std::min<int64_t>(units, (hi - c0 + cpu - 1) / cpu);
         linear_rows(j, u0 * unit, u1 * unit);
       }
       c0 = c1;
     }
-  }
+  };
+  if (total < kParallelBytes) return cost_range(0, total);
+  StealingShares shares(total, omp_get_max_threads());
+#pragma omp parallel
+  shares.run(omp_get_thread_num(), omp_get_num_threads(), cost_range);
 }
 
 }  // namespace dsinfer

@@ -33,8 +33,9 @@ bool uses_q8_acts(const Matrix& w) noexcept;
 void linear_rows(const LinearJob& j, int64_t r0, int64_t r1) noexcept;
 
 // All jobs on the OpenMP team: the concatenated rows are split into equal shares of work
-// (bytes x tokens), so a thread that finishes one matrix continues in the next and none waits
-// while another still has rows. Results are identical for any thread count.
+// (bytes x tokens), so a thread that finishes one matrix continues in the next, and the ends of
+// the shares into pieces a thread done early takes over (stealing_shares.h). Results are
+// identical for any thread count and whichever thread runs a piece.
 void run_linear(std::span<const LinearJob> jobs);
 
 // One transposed product: y [T][w.cols] = W^T . x for float rows x [T][w.rows] (the absorbed

@@ -23,8 +23,8 @@ class StealingShares {
 
   StealingShares(int64_t total, int threads) noexcept;
 
-  // Called by thread `me` of a team of `team` (which may be smaller than `threads`): f(lo, hi)
-  // for every piece it claims, until no piece is left anywhere.
+  // Called by thread `me` of a team of `team` (smaller or larger than `threads`): f(lo, hi) for
+  // every piece it claims, until no piece is left anywhere.
   template <class F>
   void run(int me, int team, F&& f) noexcept {
     if (threads_ > kMaxThreads) {
@@ -32,8 +32,9 @@ class StealingShares {
       return;
     }
     int k;
-    while ((k = claim_front(me)) >= 0) f(begin(me, k), begin(me, k + 1));
-    for (int d = 1; d < threads_; ++d) {
+    if (me < threads_)  // a team larger than the split only steals
+      while ((k = claim_front(me)) >= 0) f(begin(me, k), begin(me, k + 1));
+    for (int d = 1; d <= threads_; ++d) {
       const int victim = (me + d) % threads_;
       while ((k = claim_back(victim)) >= 0) f(begin(victim, k), begin(victim, k + 1));
     }

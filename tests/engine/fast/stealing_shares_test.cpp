@@ -51,7 +51,7 @@ void expect_partition(const Pieces& p, int64_t total) {
 TEST(StealingShares, EveryPieceRunsOnceWhateverTheTeam) {
   for (int64_t total : {int64_t(0), int64_t(1), int64_t(7), int64_t(100), int64_t(123457)})
     for (int threads : {1, 2, 3, 8})
-      for (int team : {1, 2, threads}) {
+      for (int team : {1, 2, threads, threads + 2}) {
         SCOPED_TRACE(testing::Message() << "total " << total << " threads " << threads << " team " << team);
         const Pieces a = run_team(total, threads, team);
         expect_partition(a, total);

@@ -18,23 +18,14 @@ int64_t StealingShares::begin(int i, int k) const noexcept {
   return lo + half + share_begin(hi - lo - half, kTail, k - 1);
 }
 
-int StealingShares::claim_front(int i) noexcept {
+int StealingShares::claim(int i, bool front) noexcept {
   auto& a = ends_[size_t(i)].v;
   uint64_t e = a.load(std::memory_order_relaxed);
   while (true) {
     const uint32_t f = uint32_t(e >> 32), b = uint32_t(e);
     if (f >= b) return -1;
-    if (a.compare_exchange_weak(e, (uint64_t(f + 1) << 32) | b, std::memory_order_acq_rel)) return int(f);
-  }
-}
-
-int StealingShares::claim_back(int i) noexcept {
-  auto& a = ends_[size_t(i)].v;
-  uint64_t e = a.load(std::memory_order_relaxed);
-  while (true) {
-    const uint32_t f = uint32_t(e >> 32), b = uint32_t(e);
-    if (f >= b) return -1;
-    if (a.compare_exchange_weak(e, (uint64_t(f) << 32) | (b - 1), std::memory_order_acq_rel)) return int(b - 1);
+    const uint64_t next = front ? (uint64_t(f + 1) << 32) | b : (uint64_t(f) << 32) | (b - 1);
+    if (a.compare_exchange_weak(e, next, std::memory_order_acq_rel)) return int(front ? f : b - 1);
   }
 }
 

@@ -33,10 +33,10 @@ class StealingShares {
     }
     int k;
     if (me < threads_)  // a team larger than the split only steals
-      while ((k = claim_front(me)) >= 0) f(begin(me, k), begin(me, k + 1));
+      while ((k = claim(me, /*front=*/true)) >= 0) f(begin(me, k), begin(me, k + 1));
     for (int d = 1; d <= threads_; ++d) {
       const int victim = (me + d) % threads_;
-      while ((k = claim_back(victim)) >= 0) f(begin(victim, k), begin(victim, k + 1));
+      while ((k = claim(victim, /*front=*/false)) >= 0) f(begin(victim, k), begin(victim, k + 1));
     }
   }
 
@@ -44,8 +44,8 @@ class StealingShares {
   static constexpr int kPieces = 1 + kTail;
   // Start of piece k of thread i's share (k == kPieces: the share's end).
   int64_t begin(int i, int k) const noexcept;
-  int claim_front(int i) noexcept;
-  int claim_back(int i) noexcept;
+  // Takes the first (the owner) or the last (a thief) unclaimed piece of share i; -1 if none.
+  int claim(int i, bool front) noexcept;
 
   // Pieces [front, back) of a share still unclaimed, as front << 32 | back: one atomic, so the
   // owner and a thief cannot both take the last piece.

@@ -105,6 +105,17 @@ class Runner {
 };
 
 // Decode speed and the bandwidth probe at one thread count.
+// The bandwidth line; false when the probe did not run (too little free memory), and then the
+// figures measured against it are left out.
+bool print_bandwidth(double bw, bool given) {
+  if (bw > 0) {
+    std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, given ? "given" : "measured");
+    return true;
+  }
+  std::printf("memory bandwidth    not measured: too little free memory for the probe (--bandwidth GB/s gives it)\n");
+  return false;
+}
+
 struct Scaling {
   int threads = 0;
   double tg = 0, bandwidth = 0;
@@ -165,8 +176,8 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
               (long long)o.gen, sr.mean, sr.sd);
   std::printf("weights per step    %s (%.1f distinct experts a layer of %lld)\n", format_bytes(sbytes.mean).c_str(),
               distinct_per_layer, (long long)c.n_routed_experts);
-  std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
-  std::printf("bytes bound         %.2f tok/s; batch decode reaches %.1f%% of it\n", bound, 100.0 * sr.mean / bound);
+  if (print_bandwidth(bw, o.bandwidth > 0))
+    std::printf("bytes bound         %.2f tok/s; batch decode reaches %.1f%% of it\n", bound, 100.0 * sr.mean / bound);
 }
 
 void run_bench(const BenchOptions& o) {
@@ -256,12 +267,13 @@ void run_bench(const BenchOptions& o) {
   if (o.warmup)
     std::printf("cold first pass     prefill %.2f, decode %.2f tok/s (not in the figures above)\n", cold.pp, cold.tg);
   std::printf("weights per token   %s\n", format_bytes(double(per_token)).c_str());
-  std::printf("memory bandwidth    %.1f GB/s (%s)\n", bw, o.bandwidth > 0 ? "given" : "measured");
-  std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
+  if (print_bandwidth(bw, o.bandwidth > 0))
+    std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
   for (const Scaling& x : scaling)
-    std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%%\n", x.threads,
-                x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
-                100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9));
+    if (x.bandwidth > 0)
+      std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%%\n", x.threads,
+                  x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
+                  100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9));
   if (model->expert_store()) {
     std::printf("expert store        decode: %s\n", store_stats_line(*model, decoded, &store).c_str());
     if (o.warmup) std::printf("  cold first pass   %s\n", store_stats_line(*model, o.gen, &cold.store).c_str());

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "engine/experts/ram_budget.h"
+
 namespace dsinfer::cli {
 
 namespace {
@@ -33,7 +35,15 @@ struct HugeBuffer {
 };
 }  // namespace
 
+size_t probe_bytes(size_t wanted, uint64_t available) {
+  constexpr size_t kMin = size_t(64) << 20, kPage = size_t(2) << 20;
+  const size_t b = available == 0 ? wanted : std::min<size_t>(wanted, size_t(available / 2)) & ~(kPage - 1);
+  return b < kMin ? 0 : b;
+}
+
 double measure_read_bandwidth(size_t bytes, int reps) {
+  bytes = probe_bytes(bytes, memory_view().available);
+  if (bytes == 0) return 0;
   const size_t n = bytes / sizeof(uint64_t);
   HugeBuffer hb(n * sizeof(uint64_t));
   if (!hb.data) return 0;

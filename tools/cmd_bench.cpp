@@ -16,6 +16,7 @@
 #include "engine/decoder.h"
 #include "tools/engine_flags.h"
 #include "simd/error.h"
+#include "tools/bench/bench_tokens.h"
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/bench/speculation_bench.h"
 #include "tools/bench/step_bytes.h"
@@ -31,6 +32,7 @@ namespace {
 struct BenchOptions {
   std::string model;
   int64_t prompt = 512, gen = 128, depth = 0, reps = 3, batch = 0;
+  std::string text;  // tokens fed from this text in order, else random
   double bandwidth = 0;
   bool json = false, warmup = true, scaling = false;
   EngineFlags engine;
@@ -56,31 +58,28 @@ struct Rep {
 
 class Runner {
  public:
-  Runner(const Model& m, const BenchOptions& o, SessionOptions so) : m_(m), o_(o), so_(so) {
-    const int64_t top = std::min<int64_t>(m.config().vocab_size, 30000);
-    tok_ = std::uniform_int_distribution<int32_t>(2, int32_t(top) - 1);
-  }
+  Runner(const Model& m, const BenchOptions& o, SessionOptions so) : m_(m), o_(o), so_(so), tok_(m, o.text) {}
   Rep run(bool prefill, bool decode) {
     Rep r;
     if (prefill && o_.prompt > 0) {
       auto s = make_decoder(m_, so_);
-      if (o_.depth > 0) s->forward(random_tokens(o_.depth), logits_, nullptr, /*last_only=*/true);
-      const auto p = random_tokens(o_.prompt);
+      if (o_.depth > 0) s->forward(tok_.take(o_.depth), logits_, nullptr, /*last_only=*/true);
+      const auto p = tok_.take(o_.prompt);
       const auto a = clock::now();
       s->forward(p, logits_, nullptr, /*last_only=*/true);
       r.pp = double(o_.prompt) / secs(a);
     }
     if (decode && o_.gen > 0) {
       auto s = make_decoder(m_, so_);
-      if (o_.depth > 0) s->forward(random_tokens(o_.depth), logits_, nullptr, /*last_only=*/true);
-      int32_t next = tok_(rng_);
+      if (o_.depth > 0) s->forward(tok_.take(o_.depth), logits_, nullptr, /*last_only=*/true);
+      int32_t next = tok_.next();
       const ExpertStore* st = m_.expert_store();
       const ExpertStoreStats before = st ? st->stats() : ExpertStoreStats{};
       const auto a = clock::now();
       for (int64_t k = 0; k < o_.gen; ++k) {
         const int32_t t[1] = {next};
         s->forward(t, logits_);
-        next = tok_(rng_);
+        next = tok_.next();
       }
       r.tg = double(o_.gen) / secs(a);
       if (st) r.store = stats_between(before, st->stats());
@@ -91,16 +90,10 @@ class Runner {
  private:
   using clock = std::chrono::steady_clock;
   static double secs(clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); }
-  std::vector<int32_t> random_tokens(int64_t n) {
-    std::vector<int32_t> v(static_cast<size_t>(n));
-    for (int32_t& t : v) t = tok_(rng_);
-    return v;
-  }
   const Model& m_;
   const BenchOptions& o_;
   SessionOptions so_;
-  std::mt19937 rng_{1};
-  std::uniform_int_distribution<int32_t> tok_;
+  BenchTokens tok_;
   std::vector<float> logits_;
 };
 
@@ -128,8 +121,7 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
   const ModelConfig& c = model.config();
   so.sequences = o.batch;
   so.context = o.depth + o.gen + 1;
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
+  BenchTokens tok(model, o.text);
   const StepBytes sb = step_bytes(model);
   std::vector<double> rates, bytes;
   std::vector<float> logits;
@@ -140,7 +132,7 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
       for (int32_t s = 0; s < int32_t(o.batch); ++s) {
         seq.assign(size_t(o.depth), s);
         toks.resize(size_t(o.depth));
-        for (int32_t& t : toks) t = tok(rng);
+        for (int32_t& t : toks) t = tok.next();
         d->forward_multi(seq, toks, logits);
       }
     DistinctExperts distinct(c);
@@ -150,7 +142,7 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
     for (int32_t s = 0; s < int32_t(o.batch); ++s) seq[size_t(s)] = s;
     const auto a = std::chrono::steady_clock::now();
     for (int64_t k = 0; k < o.gen; ++k) {
-      for (int32_t& t : toks) t = tok(rng);
+      for (int32_t& t : toks) t = tok.next();
       d->forward_multi(seq, toks, logits);
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
@@ -196,7 +188,7 @@ void run_bench(const BenchOptions& o) {
   so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   if (o.batch > 0) return run_batch(*model, o, so, load_s);
   if (const SpecOptions spec = spec_options(o.spec, *model); spec.kind != SpecKind::None)
-    return run_speculation_bench(*model, so, {o.model, o.gen, o.depth, o.reps, o.json, spec}, load_s);
+    return run_speculation_bench(*model, so, {o.model, o.gen, o.depth, o.reps, o.json, spec, o.text}, load_s);
   const uint64_t per_token = bytes_per_token(*model);
   Runner runner(*model, o, so);
   // The first pass meets what a new process meets (pages of a mapped file faulted in, caches
@@ -292,6 +284,9 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("-d,--depth", o->depth, "Context already in the cache before the prefill and the decode")
       ->capture_default_str();
   sub->add_option("-r,--reps", o->reps, "Repetitions (mean +- sd)")->capture_default_str();
+  sub->add_option("--text", o->text,
+                  "Feed this text's tokens in order (again from its start when they run out) instead of random "
+                  "ids: an expert store's hits and recall depend on tokens repeating as in language");
   sub->add_option("--bandwidth", o->bandwidth, "Memory read bandwidth in GB/s instead of measuring it");
   sub->add_flag("--json", o->json, "Machine-readable output");
   sub->add_flag("!--no-warmup", o->warmup, "Skip the untimed first pass (then the first repetition is the cold one)");

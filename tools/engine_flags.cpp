@@ -23,6 +23,7 @@ void add_engine_flags(CLI::App* sub, EngineFlags& f) {
   sub->add_option("--expert-stats", f.expert_stats,
                   "File of per-expert use: read at start to warm the expert store, written at exit");
   sub->add_flag("--predict", f.predict, "Read the next layer's likely experts (its router on this layer's input) while this layer computes; reports the prediction's accuracy");
+  sub->add_flag("--recall", f.recall, "Remember each token's experts and, as a decode step or a speculative verify starts, read the experts its tokens went to the last time in every layer; reports how many were right");
   sub->add_flag("--no-repack", f.no_repack,
                 "Keep copied weights in GGUF's row layout instead of the kernels' row groups (for comparisons)");
 }
@@ -50,6 +51,7 @@ std::unique_ptr<Model> open_model(const std::string& path, const EngineFlags& f)
   }
   o.expert_stats = f.expert_stats;
   o.predict = f.predict;
+  o.recall = f.recall;
   return Model::open(path, o);
 }
 

@@ -18,6 +18,7 @@ ExpertStoreStats stats_between(const ExpertStoreStats& a, const ExpertStoreStats
   d.wait_seconds = b.wait_seconds - a.wait_seconds, d.hints = b.hints - a.hints;
   d.hints_used = b.hints_used - a.hints_used, d.predictions = b.predictions - a.predictions;
   d.predicted_right = b.predicted_right - a.predicted_right;
+  d.recalled = b.recalled - a.recalled, d.recalled_right = b.recalled_right - a.recalled_right;
   return d;
 }
 
@@ -26,6 +27,7 @@ void add_stats(ExpertStoreStats& into, const ExpertStoreStats& d) {
   into.bytes_cached += d.bytes_cached;
   into.read_seconds += d.read_seconds, into.wait_seconds += d.wait_seconds, into.hints += d.hints;
   into.hints_used += d.hints_used, into.predictions += d.predictions, into.predicted_right += d.predicted_right;
+  into.recalled += d.recalled, into.recalled_right += d.recalled_right;
 }
 
 std::string store_stats_line(const Model& m, int64_t tokens, const ExpertStoreStats* given) {
@@ -39,8 +41,11 @@ std::string store_stats_line(const Model& m, int64_t tokens, const ExpertStoreSt
       100.0 * ratio(double(s.hits), double(s.requests)), ratio(double(s.bytes_read) / 1048576.0, double(tokens)),
       s.reads, 100.0 * ratio(double(s.bytes_cached), double(s.bytes_read)), s.read_seconds, s.wait_seconds);
   if (s.predictions > 0)
-    line += fmt::format(", next-layer prediction {:.1f}% right ({} reads, {} used)",
-                        100.0 * ratio(double(s.predicted_right), double(s.predictions)), s.hints, s.hints_used);
+    line += fmt::format(", next-layer prediction {:.1f}% right",
+                        100.0 * ratio(double(s.predicted_right), double(s.predictions)));
+  if (s.recalled > 0)
+    line += fmt::format(", recalled routing {:.1f}% right", 100.0 * ratio(double(s.recalled_right), double(s.recalled)));
+  if (s.predictions > 0 || s.recalled > 0) line += fmt::format(" ({} reads ahead, {} used)", s.hints, s.hints_used);
   return line;
 }
 
@@ -63,7 +68,9 @@ nlohmann::json store_stats_json(const Model& m, int64_t tokens, const ExpertStor
           {"predictions", s.predictions},
           {"prediction_accuracy", ratio(double(s.predicted_right), double(s.predictions))},
           {"hint_reads", s.hints},
-          {"hint_reads_used", s.hints_used}};
+          {"hint_reads_used", s.hints_used},
+          {"recalled", s.recalled},
+          {"recall_accuracy", ratio(double(s.recalled_right), double(s.recalled))}};
 }
 
 }  // namespace dsinfer::cli

@@ -29,6 +29,8 @@ constexpr size_t kHugePage = size_t(2) << 20;
 // Every this many fetches (a fetch is one layer of one step) the use counts halve: recent use
 // weighs more than old.
 constexpr int64_t kHalfLife = 4096;
+// Distinct tokens whose routing is remembered: a long chat's vocabulary (V3: 8 MB).
+constexpr int64_t kRecallTokens = 8192;
 
 uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 
@@ -101,6 +103,13 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
     where_[l].assign(layers_[l].experts.size(), -1);
     use_[l].assign(layers_[l].experts.size(), 0.0);
   }
+  if (opt_.recall_vocab > 0 && opt_.recall_top_k > 0 && n < total_) {
+    size_t widest = 0;
+    for (const LayerExperts& l : layers_) widest = std::max(widest, l.experts.size());
+    memory_ = std::make_unique<RoutingMemory>(int64_t(layers_.size()), opt_.recall_top_k, opt_.recall_vocab,
+                                              kRecallTokens);
+    recall_mark_.assign(widest, 0);
+  }
   load_stats();
   // Warm-up reads, lowest priority, into free slots only: the most used experts first (from
   // the saved statistics), then, when the budget holds most of them, the others in file order
@@ -115,7 +124,7 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [u, le] : order) {
     if (slot_of(le.first, le.second) >= 0) continue;
-    const int64_t s = take_slot(false, -1.0);
+    const int64_t s = take_slot(false, -1.0, false);
     if (s < 0) break;
     Slot& sl = slots_[size_t(s)];
     sl.layer = le.first, sl.expert = le.second;
@@ -143,28 +152,34 @@ ExpertStore::~ExpertStore() {
   if (direct_fd_ >= 0) ::close(direct_fd_);
 }
 
-int64_t ExpertStore::take_slot(bool may_evict_used, double below_use) {
-  int64_t victim = -1;
+int64_t ExpertStore::take_slot(bool may_evict_used, double below_use, bool may_evict_recalled) {
+  // The least used ready slot nobody holds; one the current forward's recall predicted only
+  // when there is no other (so a demand read always finds a slot).
+  int64_t victim[2] = {-1, -1};  // [predicted for this forward]
+  auto before = [&](const Slot& a, const Slot& b) {
+    const double ua = use(a.layer, a.expert), ub = use(b.layer, b.expert);
+    return ua < ub || (ua == ub && a.last_use < b.last_use);
+  };
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     const int st = s.state.load(std::memory_order_acquire);
     if (st == kFree || st == kFailed) return int64_t(i);
     if (st != kReady || s.pinned) continue;
-    if (victim < 0 || use(s.layer, s.expert) < use(slots_[size_t(victim)].layer, slots_[size_t(victim)].expert) ||
-        (use(s.layer, s.expert) == use(slots_[size_t(victim)].layer, slots_[size_t(victim)].expert) &&
-         s.last_use < slots_[size_t(victim)].last_use))
-      victim = int64_t(i);
+    int64_t& v = victim[recall_epoch_ > 0 && s.recalled == recall_epoch_];
+    if (v < 0 || before(s, slots_[size_t(v)])) v = int64_t(i);
   }
-  if (victim < 0) return -1;
-  Slot& v = slots_[size_t(victim)];
+  const int64_t pick = victim[0] >= 0 ? victim[0] : may_evict_recalled ? victim[1] : -1;
+  if (pick < 0) return -1;
+  Slot& v = slots_[size_t(pick)];
   if (!may_evict_used && use(v.layer, v.expert) >= below_use) return -1;
   where_[size_t(v.layer)][size_t(v.expert)] = -1;
   v.state.store(kFree, std::memory_order_relaxed);
-  return victim;
+  return pick;
 }
 
-void ExpertStore::start_read(int64_t layer, int32_t e, int priority, bool may_evict_used, double below_use) {
-  int64_t s = take_slot(may_evict_used, below_use);
+void ExpertStore::start_read(int64_t layer, int32_t e, int priority, bool may_evict_used, double below_use,
+                             bool may_evict_recalled) {
+  int64_t s = take_slot(may_evict_used, below_use, may_evict_recalled);
   while (s < 0 && priority == 0) {
     // Every slot is fetched or on its way: a read that lands frees one up.
     bool loading = false;
@@ -173,7 +188,7 @@ void ExpertStore::start_read(int64_t layer, int32_t e, int priority, bool may_ev
     std::unique_lock<std::mutex> g(mu_);
     done_cv_.wait_for(g, std::chrono::milliseconds(1));
     g.unlock();
-    s = take_slot(may_evict_used, below_use);
+    s = take_slot(may_evict_used, below_use, may_evict_recalled);
   }
   if (s < 0) return;
   Slot& sl = slots_[size_t(s)];
@@ -267,6 +282,47 @@ void ExpertStore::score_prediction(int64_t, std::span<const int32_t> predicted, 
   predictions_ += int64_t(predicted.size());
 }
 
+void ExpertStore::remember(int64_t layer, std::span<const int32_t> tokens, std::span<const int32_t> ids) {
+  if (!memory_) return;
+  const size_t k = size_t(memory_->top_k());
+  for (size_t t = 0; t < tokens.size() && (t + 1) * k <= ids.size(); ++t) {
+    const int64_t hits = memory_->remember(layer, tokens[t], ids.subspan(t * k, k));
+    if (hits >= 0) recalled_ += int64_t(k), recalled_right_ += hits;
+  }
+}
+
+void ExpertStore::recall(std::span<const int32_t> tokens, int64_t first, int64_t end) {
+  if (!memory_) return;
+  ++recall_epoch_;
+  first = std::max<int64_t>(first, 0);
+  end = std::min(end, int64_t(layers_.size()));
+  auto predicted = [&](int64_t l) {  // marks layer l's experts in recall_mark_; how many it has
+    const size_t E = layers_[size_t(l)].experts.size();
+    std::fill_n(recall_mark_.begin(), E, 0);
+    for (int32_t t : tokens)
+      for (uint16_t e : memory_->recall(l, t))
+        if (e < E) recall_mark_[e] = 1;
+    return E;
+  };
+  // First what is there already is kept for this forward, then the rest is read, layer by
+  // layer, each as likely to be asked for as a fetched expert: it may take the slot of any
+  // expert this forward is not predicted to need. Reads ahead stop at half the slots: what a
+  // layer fetches must still find room.
+  for (int64_t l = first; l < end; ++l)
+    for (size_t e = 0, E = predicted(l); e < E; ++e)
+      if (const int64_t s = slot_of(l, int32_t(e)); recall_mark_[e] && s >= 0) slots_[size_t(s)].recalled = recall_epoch_;
+  int64_t budget = int64_t(slots_.size()) / 2;
+  for (int64_t l = first; l < end && budget > 0; ++l)
+    for (size_t e = 0, E = predicted(l); e < E && budget > 0; ++e) {
+      if (!recall_mark_[e] || slot_of(l, int32_t(e)) >= 0) continue;
+      start_read(l, int32_t(e), 1, true, 0.0, false);
+      const int64_t s = slot_of(l, int32_t(e));
+      if (s < 0) return;  // every slot is held or predicted
+      slots_[size_t(s)].recalled = recall_epoch_;
+      ++hints_, --budget;
+    }
+}
+
 ExpertStoreStats ExpertStore::stats() const {
   ExpertStoreStats st;
   {
@@ -275,6 +331,7 @@ ExpertStoreStats ExpertStore::stats() const {
   }
   st.requests = requests_, st.hits = hits_, st.hints = hints_, st.hints_used = hints_used_;
   st.predictions = predictions_, st.predicted_right = predicted_right_, st.wait_seconds = wait_seconds_;
+  st.recalled = recalled_, st.recalled_right = recalled_right_;
   return st;
 }
 

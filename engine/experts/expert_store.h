@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/experts/page_cache.h"
+#include "engine/experts/routing_memory.h"
 #include "engine/model/model_weights.h"
 
 namespace dsinfer {
@@ -44,6 +45,10 @@ struct ExpertStoreOptions {
   std::string stats_path;  // per-expert use: loaded to warm the slots, saved on destruction
   bool predict = false;    // take hints of the next layer's experts (when not everything fits)
   bool keep_cache = false;  // read through the page cache (else bypass it where it is cold)
+  // Remember each token's routing and read every layer's experts a forward's tokens went to
+  // the last time as it starts (when not everything fits): the vocabulary and the experts a
+  // token; 0: off.
+  int64_t recall_vocab = 0, recall_top_k = 0;
 };
 
 struct ExpertStoreStats {
@@ -55,6 +60,7 @@ struct ExpertStoreStats {
   double wait_seconds = 0;                 // the decoder waiting for reads (exposed I/O)
   int64_t hints = 0, hints_used = 0;       // predicted experts read; of them later asked for
   int64_t predictions = 0, predicted_right = 0;  // predicted experts; of them routed to
+  int64_t recalled = 0, recalled_right = 0;      // experts recalled for a token; of them routed to again
 };
 
 class ExpertStore {
@@ -88,6 +94,14 @@ class ExpertStore {
   // Routing of `layer` that a hint predicted: for the prediction's accuracy.
   void score_prediction(int64_t layer, std::span<const int32_t> predicted, std::span<const int32_t> routed);
 
+  // Whether tokens' routing is remembered (asked for, and the budget does not hold every expert).
+  bool recalling() const { return memory_ != nullptr; }
+  // `layer` routed token i of `tokens` to ids[i * top_k, (i + 1) * top_k).
+  void remember(int64_t layer, std::span<const int32_t> tokens, std::span<const int32_t> ids);
+  // A forward of `tokens` through layers [first, end) is about to run: the experts each layer
+  // sent them to the last time are hinted, layer by layer.
+  void recall(std::span<const int32_t> tokens, int64_t first, int64_t end);
+
   ExpertStoreStats stats() const;
   // Waits until no read is queued or running (the warm-up included).
   void wait_for_reads();
@@ -99,6 +113,7 @@ class ExpertStore {
     int64_t layer = -1;
     int32_t expert = -1;
     bool pinned = false, hinted = false;
+    uint64_t recalled = 0;  // the recall() that predicted it: kept for that forward where possible
     uint64_t last_use = 0;
     FfnWeights w;
     std::string error;
@@ -109,8 +124,9 @@ class ExpertStore {
   };
 
   int64_t slot_of(int64_t layer, int32_t e) const { return where_[size_t(layer)][size_t(e)]; }
-  int64_t take_slot(bool may_evict_used, double below_use);
-  void start_read(int64_t layer, int32_t e, int priority, bool may_evict_used, double below_use);
+  int64_t take_slot(bool may_evict_used, double below_use, bool may_evict_recalled);
+  void start_read(int64_t layer, int32_t e, int priority, bool may_evict_used, double below_use,
+                  bool may_evict_recalled = true);
   void promote(int64_t slot);
   void io_loop(bool warm);
   void read_expert(Slot& s);
@@ -127,6 +143,9 @@ class ExpertStore {
   size_t arena_len_ = 0;
   int fd_ = -1, direct_fd_ = -1;
   std::unique_ptr<PageCacheProbe> cache_;
+  std::unique_ptr<RoutingMemory> memory_;
+  std::vector<uint8_t> recall_mark_;  // recall()'s experts of one layer
+  uint64_t recall_epoch_ = 0;
   std::vector<Slot> slots_;
   std::vector<std::vector<int64_t>> where_;  // [layer][expert] -> slot, -1
   std::vector<std::vector<double>> use_;     // [layer][expert]: picks, halved every kHalfLife fetches
@@ -136,6 +155,7 @@ class ExpertStore {
 
   // The decoder thread's own counters.
   int64_t requests_ = 0, hits_ = 0, hints_ = 0, hints_used_ = 0, predictions_ = 0, predicted_right_ = 0;
+  int64_t recalled_ = 0, recalled_right_ = 0;
   double wait_seconds_ = 0;
 
   mutable std::mutex mu_;  // the queues, waits for reads, io_stats_

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/experts/expert_store.h"
 #include "engine/fast/row_ops.h"
 #include "simd/error.h"
 
@@ -124,9 +125,10 @@ int64_t FastDecoder::gather_last_rows(const float* from, int64_t c0, int64_t n, 
   return m;
 }
 
-void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_layer, int64_t n, RouterRecord* rec) {
+void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_layer, std::span<const int32_t> tokens,
+                        RouterRecord* rec) {
   const ModelConfig& c = model_.config();
-  const int64_t D = c.hidden_size;
+  const int64_t D = c.hidden_size, n = int64_t(tokens.size());
   float *x = x_.data(), *h = h_.data(), *y = y_.data();
   rmsnorm_rows(x, w.attn_norm.data(), n, D, c.rms_norm_eps, h);
   const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
@@ -135,10 +137,17 @@ void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_laye
   rmsnorm_rows(x, w.ffn_norm.data(), n, D, c.rms_norm_eps, h);
   const Acts a = q8_acts(h, n, D, hq_.data());
   if (w.is_moe)
-    moe_fast(c, w.moe, a, y, ffn_, rec, MoeContext{bias_hook_, index, next_moe(index)});
+    moe_fast(c, w.moe, a, y, ffn_, rec, MoeContext{bias_hook_, index, next_moe(index), tokens});
   else
     ffn_fast(w.dense, a, y, ffn_);
   for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+}
+
+void FastDecoder::recall_experts(std::span<const int32_t> tokens, int64_t first, int64_t end) const {
+  // A prefill chunk's tokens went to nearly every expert between them: nothing to single out.
+  constexpr size_t kMaxTokens = 16;
+  ExpertStore* st = model_.expert_store();
+  if (st && st->recalling() && tokens.size() <= kMaxTokens) st->recall(tokens, first, end);
 }
 
 const MoeWeights* FastDecoder::next_moe(int64_t index) const {
@@ -165,11 +174,13 @@ void FastDecoder::run_chunks(std::span<const int32_t> tokens, ForwardTrace* trac
       dequant_row(w.embed, tokens[size_t(c0 + t)], x_.data() + t * D);
       place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
     }
+    const auto chunk = tokens.subspan(size_t(c0), size_t(n));
+    recall_experts(chunk, 0, c.num_hidden_layers);
     size_t moe_i = 0;
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
       const LayerWeights& lw = w.layers[size_t(l)];
       RouterRecord* rec = trace && lw.is_moe ? &trace->router[moe_i++] : nullptr;
-      layer(lw, l, l, n, rec);
+      layer(lw, l, l, chunk, rec);
     }
     done(c0, n);
   }
@@ -257,9 +268,11 @@ void FastDecoder::run_mtp_chunks(std::span<const int32_t> next_tokens, const flo
       rmsnorm_rows(e_.data(), m.enorm.data(), 1, D, c.rms_norm_eps, row);
       rmsnorm_rows(hidden + (c0 + t) * D, m.hnorm.data(), 1, D, c.rms_norm_eps, row + D);
     }
+    const auto chunk = next_tokens.subspan(size_t(c0), size_t(n));
+    recall_experts(chunk, c.num_hidden_layers, c.num_hidden_layers + 1);
     jobs_.assign(1, LinearJob{&m.eh_proj, q8_acts(cat_.data(), n, 2 * D, catq_.data()), x_.data()});
     run_linear(jobs_);
-    layer(m.layer, c.num_hidden_layers, 0, n, rec);
+    layer(m.layer, c.num_hidden_layers, 0, chunk, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
     done(c0, n);
   }

@@ -242,6 +242,7 @@ void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* o
       s.slot_w[size_t(slot + t)] = 1.0f;
     }
   if (w.store) {
+    if (int64_t(rb.tokens.size()) == T) w.store->remember(w.store_layer, rb.tokens, std::span(s.ids).first(size_t(T * K)));
     if (s.predicted_layer == w.store_layer) w.store->score_prediction(w.store_layer, s.predicted, s.used);
     s.predicted_layer = -1;
     predict_next(c, x, rb, s);  // reuses logits and ids; this layer's routing is in the slots now

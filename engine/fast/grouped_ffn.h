@@ -9,6 +9,7 @@
 // expert): no thread waits on another, and sums do not depend on the thread count.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "engine/model/moe_router.h"
@@ -48,6 +49,7 @@ struct MoeContext {
   RouterBiasHook* hook = nullptr;
   int64_t layer = 0;
   const MoeWeights* next = nullptr;
+  std::span<const int32_t> tokens;  // the tokens of x's rows, for an expert store's routing memory
 };
 // out [T][hidden] = shared(x) + sum_k w_k Expert_{e_k}(x); routing decisions appended to rec.
 void moe_fast(const ModelConfig& c, const MoeWeights& w, const Acts& x, float* out, FfnScratch& s,

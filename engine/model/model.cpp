@@ -111,6 +111,7 @@ std::unique_ptr<Model> Model::open(const std::string& path, const LoadOptions& o
     so.io_threads = o.io_threads;
     so.stats_path = o.expert_stats;
     so.predict = o.predict;
+    if (o.recall) so.recall_vocab = m->cfg_.vocab_size, so.recall_top_k = m->cfg_.num_experts_per_tok;
     so.budget = o.ram_budget;
     so.keep_cache = keep_cache;
     if (so.budget == 0) {

@@ -10,9 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "engine/experts/expert_store.h"
 #include "engine/generation/generation.h"
 #include "simd/error.h"
+#include "tools/bench/bench_tokens.h"
 #include "tools/bench/step_bytes.h"
+#include "tools/store_stats.h"
 
 namespace dsinfer::cli {
 
@@ -38,13 +41,12 @@ double median(std::vector<double> v) {
 // change in the machine's memory speed during the run (this VM's moves by 2x) moves numerator
 // and denominator together.
 std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth, int max_t, int n,
-                                std::mt19937& rng) {
+                                BenchTokens& tok) {
   const ModelConfig& c = m.config();
-  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
   so.context = depth + max_t + 1;
   auto d = make_decoder(m, so);
   std::vector<int32_t> prefix(static_cast<size_t>(depth)), t(static_cast<size_t>(max_t));
-  for (int32_t& x : prefix) x = tok(rng);
+  for (int32_t& x : prefix) x = tok.next();
   std::vector<float> logits, hidden;
   d->forward(prefix, logits, nullptr, true);
   // Hidden rows for the MTP module: the main model's own on the prefix.
@@ -60,7 +62,7 @@ std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth
   for (int r = 0; r < n; ++r) {
     double one = 0;
     for (int T = 1; T <= max_t; ++T) {
-      for (int32_t& x : t) x = tok(rng);
+      for (int32_t& x : t) x = tok.next();
       const int64_t before = distinct.total();
       const auto t0 = Clock::now();
       d->forward(std::span(t).first(size_t(T)), logits);
@@ -124,13 +126,10 @@ Decode greedy_decode(Generator& g, const std::vector<int32_t>& prompt, int64_t n
 void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOptions& o, double load_s) {
   validate(o.spec, m);
   if (o.gen < 2) fail("bench", "--spec mtp needs -n 2 or more tokens to decode");
-  const ModelConfig& c = m.config();
   const int K = o.spec.draft_max;
-  std::mt19937 rng(1);
-  // End to end: greedy from a prompt of random tokens, plain and speculative in turn.
-  std::uniform_int_distribution<int32_t> tok(2, int32_t(std::min<int64_t>(c.vocab_size, 30000)) - 1);
-  std::vector<int32_t> prompt(16);
-  for (int32_t& x : prompt) x = tok(rng);
+  BenchTokens tok(m, o.text);
+  // End to end: greedy from a prompt of 16 tokens, plain and speculative in turn.
+  std::vector<int32_t> prompt = tok.take(16);
   so.context = int64_t(prompt.size()) + o.gen + K + 1;  // this decode starts at position 0: no depth
   SamplingParams sp;
   sp.temperature = 0.0f;
@@ -140,9 +139,16 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
   greedy_decode(spec, prompt, std::min<int64_t>(o.gen, 8));
   std::vector<double> plain_tok_s, spec_tok_s;
   SpecStats st;
+  const ExpertStore* store = m.expert_store();
+  ExpertStoreStats plain_store, spec_store;  // during each kind of decoding
+  auto store_now = [&] { return store ? store->stats() : ExpertStoreStats{}; };
   for (int64_t r = 0; r < o.reps; ++r) {
+    const ExpertStoreStats s0 = store_now();
     plain_tok_s.push_back(greedy_decode(plain, prompt, o.gen).tok_s);
+    const ExpertStoreStats s1 = store_now();
     const Decode d = greedy_decode(spec, prompt, o.gen);
+    add_stats(plain_store, stats_between(s0, s1));
+    add_stats(spec_store, stats_between(s1, store_now()));
     spec_tok_s.push_back(d.tok_s);
     st.add(d.spec);
   }
@@ -151,8 +157,8 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
   // every row used; the first pass is not kept.
   const int64_t depth = std::max<int64_t>(o.depth, 64);
   const int n_costs = int(std::clamp<int64_t>(o.gen / 2, 8, 64));
-  forward_costs(m, so, depth, K + 1, 2, rng);
-  const std::vector<Cost> costs = forward_costs(m, so, depth, K + 1, n_costs, rng);
+  forward_costs(m, so, depth, K + 1, 2, tok);
+  const std::vector<Cost> costs = forward_costs(m, so, depth, K + 1, n_costs, tok);
   const StepBytes sb = step_bytes(m);
   auto bytes = [&](double distinct) { return double(sb.shared) + distinct * double(sb.expert); };
 
@@ -185,10 +191,15 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
     return;
   }
   std::printf("model               %s (load %.2f s, %d threads)\n", o.model.c_str(), load_s, omp_get_max_threads());
-  std::printf("speculation         mtp, draft-max %d, greedy, 16 random prompt tokens, %lld generated, %lld reps\n", K,
-              (long long)o.gen, (long long)o.reps);
+  std::printf("speculation         mtp, draft-max %d, greedy, 16 prompt tokens (%s), %lld generated, %lld reps\n", K,
+              tok.from_text() ? "from the text" : "random", (long long)o.gen, (long long)o.reps);
   std::printf("  plain decode      %.2f tok/s\n", tp);
   std::printf("  speculative       %.2f tok/s (%.2fx), %s\n", ts, ts / tp, st.summary().c_str());
+  if (store) {
+    const int64_t tokens = o.gen * o.reps;
+    std::printf("  expert store      plain: %s\n", store_stats_line(m, tokens, &plain_store).c_str());
+    std::printf("                    speculative: %s\n", store_stats_line(m, tokens, &spec_store).c_str());
+  }
   std::printf("forward costs at depth %lld (median ms; median ratio to a one-token main forward of the same round; "
               "bytes bound ratio with the distinct experts a layer)\n",
               (long long)depth);

@@ -22,6 +22,7 @@ struct SpecBenchOptions {
   int64_t gen = 128, depth = 0, reps = 3;
   bool json = false;
   SpecOptions spec;
+  std::string text;  // tokens from this text in order (see BenchTokens), else random
 };
 
 void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOptions& o, double load_s);

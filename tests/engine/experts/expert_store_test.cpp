@@ -62,13 +62,17 @@ TEST(ExpertStore, QuarterBudgetComputesWhatTheWholeCopyDoes) {
   copy.load = WeightsLoad::Copy;
   auto whole = Model::open(path, copy);
   ASSERT_EQ(whole->expert_store(), nullptr);
-  const auto seq = some_tokens(48, whole->config().vocab_size, 5);
+  // The second half repeats the first, so a routing memory has tokens to recall.
+  auto seq = some_tokens(24, whole->config().vocab_size, 5);
+  seq.insert(seq.end(), seq.begin(), seq.end());
   const std::vector<float> want = run(*whole, seq, 20);
 
-  for (bool predict : {false, true}) {
+  for (int mode = 0; mode < 4; ++mode) {
+    const bool predict = mode & 1, recall = mode & 2;
     LoadOptions o;
     o.load = WeightsLoad::Auto;
     o.predict = predict;
+    o.recall = recall;
     // A quarter of the 64 experts (3 MoE layers and the MTP module, 16 each): fewer than one
     // layer's prefill routes to, so the store also works in waves.
     auto probe = Model::open(path, [&] {
@@ -85,14 +89,22 @@ TEST(ExpertStore, QuarterBudgetComputesWhatTheWholeCopyDoes) {
     ASSERT_NE(st, nullptr);
     EXPECT_EQ(st->slots(), 16);
     EXPECT_EQ(st->experts(), 64);
-    EXPECT_EQ(run(*streamed, seq, 20), want) << "predict " << predict;  // bit for bit
+    EXPECT_EQ(st->recalling(), recall);
+    EXPECT_EQ(run(*streamed, seq, 20), want) << "predict " << predict << " recall " << recall;  // bit for bit
     const ExpertStoreStats s = st->stats();
     EXPECT_GT(s.reads, 64) << "experts were read again after eviction";
     EXPECT_LT(s.hits, s.requests);
     EXPECT_EQ(s.predictions > 0, predict);
-    std::printf("[ measured ] predict %d: %lld requests, %.0f%% hits, %lld reads, prediction %.0f%% right\n", predict,
-                (long long)s.requests, 100.0 * double(s.hits) / double(s.requests), (long long)s.reads,
-                s.predictions ? 100.0 * double(s.predicted_right) / double(s.predictions) : 0.0);
+    // The prefill (20 tokens) is remembered, not recalled; the decode of the repeated tokens
+    // recalls their routing and reads some of it ahead.
+    EXPECT_EQ(s.recalled > 0, recall);
+    EXPECT_EQ(s.recalled_right > 0, recall);
+    EXPECT_EQ(s.hints > 0, predict || recall);
+    std::printf("[ measured ] predict %d recall %d: %lld requests, %.0f%% hits, %lld reads, prediction %.0f%% right, "
+                "recall %.0f%% right\n",
+                predict, recall, (long long)s.requests, 100.0 * double(s.hits) / double(s.requests), (long long)s.reads,
+                s.predictions ? 100.0 * double(s.predicted_right) / double(s.predictions) : 0.0,
+                s.recalled ? 100.0 * double(s.recalled_right) / double(s.recalled) : 0.0);
   }
 }
 

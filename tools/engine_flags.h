@@ -19,7 +19,7 @@ struct EngineFlags {
   std::string ram_budget{};  // "" : what the machine (or the memory cgroup) has available
   std::string expert_stats{};  // per-expert use, loaded to warm the store and saved at exit
   bool predict = false;
-  bool recall = false;
+  bool recall = true;
 };
 
 void add_engine_flags(CLI::App* sub, EngineFlags& f);

@@ -36,7 +36,7 @@ struct LoadOptions {
   int io_threads = 4;        // Auto: concurrent expert reads
   std::string expert_stats;  // Auto: per-expert use loaded to warm the store and saved at exit
   bool predict = false;      // Auto: read the next layer's likely experts while this one computes (off: measured no faster on a disk-bound run)
-  bool recall = false;       // Auto: read every layer's experts a forward's tokens went to the last time, as it starts
+  bool recall = true;        // Auto: read every layer's experts a forward's tokens went to the last time, as it starts
 };
 
 class Model {

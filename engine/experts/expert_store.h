@@ -99,7 +99,8 @@ class ExpertStore {
   // `layer` routed token i of `tokens` to ids[i * top_k, (i + 1) * top_k).
   void remember(int64_t layer, std::span<const int32_t> tokens, std::span<const int32_t> ids);
   // A forward of `tokens` through layers [first, end) is about to run: the experts each layer
-  // sent them to the last time are hinted, layer by layer.
+  // sent them to the last time are hinted, layer by layer, and kept until the next recall()
+  // (with no tokens, it only ends the last one's keeping).
   void recall(std::span<const int32_t> tokens, int64_t first, int64_t end);
 
   ExpertStoreStats stats() const;

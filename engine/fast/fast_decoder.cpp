@@ -147,7 +147,8 @@ void FastDecoder::recall_experts(std::span<const int32_t> tokens, int64_t first,
   // A prefill chunk's tokens went to nearly every expert between them: nothing to single out.
   constexpr size_t kMaxTokens = 16;
   ExpertStore* st = model_.expert_store();
-  if (st && st->recalling() && tokens.size() <= kMaxTokens) st->recall(tokens, first, end);
+  // A longer forward still ends what the last one predicted (its experts are kept no longer).
+  if (st && st->recalling()) st->recall(tokens.size() <= kMaxTokens ? tokens : std::span<const int32_t>{}, first, end);
 }
 
 const MoeWeights* FastDecoder::next_moe(int64_t index) const {

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,11 +55,28 @@ Stat stat(const std::vector<double>& v) {
 struct Rep {
   double pp = 0, tg = 0;
   ExpertStoreStats store;  // the expert store during the decode
+  double probe = 0;        // GB/s, the mean of probes just before and just after the decode (0: none)
+  double rss_mb = 0;       // peak RSS before that first probe (0: none)
 };
+
+// This VM's memory bandwidth moves by up to 2x within seconds, so a decode is also held against
+// a probe taken around it: smaller than the main probe, to keep a repetition short.
+constexpr size_t kPairedProbeBytes = size_t(512) << 20;
+
+double peak_rss_mb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+#ifdef __APPLE__
+  return double(ru.ru_maxrss) / 1048576.0;  // bytes there
+#else
+  return double(ru.ru_maxrss) / 1024.0;
+#endif
+}
 
 class Runner {
  public:
-  Runner(const Model& m, const BenchOptions& o, SessionOptions so) : m_(m), o_(o), so_(so), tok_(m, o.text) {}
+  Runner(const Model& m, const BenchOptions& o, SessionOptions so)
+      : m_(m), o_(o), so_(so), tok_(m, o.text), paired_(o.bandwidth <= 0) {}
   Rep run(bool prefill, bool decode) {
     Rep r;
     if (prefill && o_.prompt > 0) {
@@ -75,6 +93,11 @@ class Runner {
       int32_t next = tok_.next();
       const ExpertStore* st = m_.expert_store();
       const ExpertStoreStats before = st ? st->stats() : ExpertStoreStats{};
+      double probe0 = 0;
+      if (paired_) {
+        r.rss_mb = peak_rss_mb();  // the probes' buffers are not the model's
+        probe0 = measure_read_bandwidth(kPairedProbeBytes, 3);
+      }
       const auto a = clock::now();
       for (int64_t k = 0; k < o_.gen; ++k) {
         const int32_t t[1] = {next};
@@ -82,6 +105,10 @@ class Runner {
         next = tok_.next();
       }
       r.tg = double(o_.gen) / secs(a);
+      if (paired_) {
+        const double probe1 = measure_read_bandwidth(kPairedProbeBytes, 3);
+        r.probe = probe0 > 0 && probe1 > 0 ? 0.5 * (probe0 + probe1) : 0.0;
+      }
       if (st) r.store = stats_between(before, st->stats());
     }
     return r;
@@ -94,6 +121,7 @@ class Runner {
   const BenchOptions& o_;
   SessionOptions so_;
   BenchTokens tok_;
+  bool paired_;
   std::vector<float> logits_;
 };
 
@@ -112,7 +140,18 @@ bool print_bandwidth(double bw, bool given) {
 struct Scaling {
   int threads = 0;
   double tg = 0, bandwidth = 0;
+  Stat paired;  // decode's fraction of the probes around each repetition
 };
+
+// Each repetition's decode bytes rate over the probes taken around it.
+Stat paired_fraction(const std::vector<Rep>& reps, uint64_t per_token, double* lo = nullptr, double* hi = nullptr) {
+  std::vector<double> f;
+  for (const Rep& x : reps)
+    if (x.probe > 0 && x.tg > 0) f.push_back(x.tg * double(per_token) / (x.probe * 1e9));
+  if (lo) *lo = f.empty() ? 0.0 : *std::min_element(f.begin(), f.end());
+  if (hi) *hi = f.empty() ? 0.0 : *std::max_element(f.begin(), f.end());
+  return f.empty() ? Stat{} : stat(f);
+}
 
 // --batch P: steps of P sequences, one token each, through one pass over the weights. The
 // bound: each step reads the shared bytes once and each distinct routed expert once.
@@ -195,17 +234,23 @@ void run_bench(const BenchOptions& o) {
   // cold); it is reported apart and left out of the mean, as llama-bench's warm-up is.
   const Rep cold = o.warmup ? runner.run(true, true) : Rep{};
   std::vector<double> pp, tg;
+  std::vector<Rep> reps;
   ExpertStoreStats store;  // decode of the timed repetitions
   for (int64_t r = 0; r < o.reps; ++r) {
     const Rep x = runner.run(true, true);
     if (o.prompt > 0) pp.push_back(x.pp);
     if (o.gen > 0) tg.push_back(x.tg);
     add_stats(store, x.store);
+    reps.push_back(x);
   }
   const int64_t decoded = o.gen * o.reps;
-  struct rusage ru {};
-  getrusage(RUSAGE_SELF, &ru);
-  const double rss_mb = double(ru.ru_maxrss) / 1024.0;
+  // The peak is a high-water mark: read before the first probe's buffer (the repetitions after
+  // the first allocate what it did), or now when there were no probes.
+  const double rss_mb = o.warmup && cold.rss_mb > 0 ? cold.rss_mb
+                        : !reps.empty() && reps[0].rss_mb > 0 ? reps[0].rss_mb
+                                                              : peak_rss_mb();
+  double paired_lo = 0, paired_hi = 0;
+  const Stat paired = paired_fraction(reps, per_token, &paired_lo, &paired_hi);
   // The probe's buffer comes after the peak-RSS reading, which must be the model's alone.
   const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
   const Stat sp = stat(pp), sg = stat(tg);
@@ -213,13 +258,15 @@ void run_bench(const BenchOptions& o) {
   // Thread scaling: decode and the probe again at 1 thread (and back to all of them).
   std::vector<Scaling> scaling;
   if (o.scaling && o.gen > 0) {
-    scaling.push_back({threads, sg.mean, bw});
+    scaling.push_back({threads, sg.mean, bw, paired});
     if (threads > 1) {
       omp_set_num_threads(1);
       Runner one(*model, o, so);
-      std::vector<double> v;
-      for (int64_t r = 0; r < o.reps; ++r) v.push_back(one.run(false, true).tg);
-      scaling.insert(scaling.begin(), {1, stat(v).mean, measure_read_bandwidth()});
+      std::vector<Rep> v;
+      for (int64_t r = 0; r < o.reps; ++r) v.push_back(one.run(false, true));
+      std::vector<double> rates;
+      for (const Rep& x : v) rates.push_back(x.tg);
+      scaling.insert(scaling.begin(), {1, stat(rates).mean, measure_read_bandwidth(), paired_fraction(v, per_token)});
       omp_set_num_threads(threads);
     }
   }
@@ -234,6 +281,8 @@ void run_bench(const BenchOptions& o) {
                         {"decode_sd", sg.sd},        {"peak_rss_mb", rss_mb},
                         {"bytes_per_token", per_token}, {"bandwidth_gb_s", bw},
                         {"roofline_tok_s", roofline}, {"roofline_fraction", sg.mean / roofline},
+                        {"paired_fraction", paired.mean}, {"paired_fraction_min", paired_lo},
+                        {"paired_fraction_max", paired_hi},
                         {"threads", threads},        {"weights", weights},
                         {"engine", o.engine.engine}, {"kv_type", o.engine.kv},
                         {"resident_mb", double(model->resident_bytes()) / 1048576.0}};
@@ -244,7 +293,8 @@ void run_bench(const BenchOptions& o) {
     }
     for (const Scaling& x : scaling)
       j["scaling"].push_back({{"threads", x.threads}, {"decode_tok_s", x.tg}, {"bandwidth_gb_s", x.bandwidth},
-                              {"roofline_fraction", x.tg * double(per_token) / (x.bandwidth * 1e9)}});
+                              {"roofline_fraction", x.tg * double(per_token) / (x.bandwidth * 1e9)},
+                              {"paired_fraction", x.paired.mean}});
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
@@ -261,11 +311,15 @@ void run_bench(const BenchOptions& o) {
   std::printf("weights per token   %s\n", format_bytes(double(per_token)).c_str());
   if (print_bandwidth(bw, o.bandwidth > 0))
     std::printf("roofline            %.2f tok/s; decode reaches %.1f%% of it\n", roofline, 100.0 * sg.mean / roofline);
+  if (paired.mean > 0)
+    std::printf("paired probes       decode reaches %.1f%% (%.1f-%.1f%%) of the bandwidth probed just before and after "
+                "each repetition\n",
+                100.0 * paired.mean, 100.0 * paired_lo, 100.0 * paired_hi);
   for (const Scaling& x : scaling)
     if (x.bandwidth > 0)
-      std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%%\n", x.threads,
-                  x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
-                  100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9));
+      std::printf("  %d thread%s         decode %.2f tok/s = %.1f GB/s of a %.1f GB/s probe: %.1f%% (paired probes: %.1f%%)\n",
+                  x.threads, x.threads == 1 ? " " : "s", x.tg, x.tg * double(per_token) / 1e9, x.bandwidth,
+                  100.0 * x.tg * double(per_token) / (x.bandwidth * 1e9), 100.0 * x.paired.mean);
   if (model->expert_store()) {
     std::printf("expert store        decode: %s\n", store_stats_line(*model, decoded, &store).c_str());
     if (o.warmup) std::printf("  cold first pass   %s\n", store_stats_line(*model, o.gen, &cold.store).c_str());

@@ -25,6 +25,7 @@ TEST(Bench, JsonReportIsConsistent) {
   EXPECT_LT(bytes, 11.2e6);
   EXPECT_NEAR(j["roofline_tok_s"].get<double>(), 10e9 / bytes, 1e-6 * 10e9 / bytes);
   EXPECT_GT(j["cold"]["decode_tok_s"].get<double>(), 0);  // the warm-up pass, reported apart
+  EXPECT_EQ(j["paired_fraction"].get<double>(), 0.0);     // a given bandwidth: no probes at all
 }
 
 TEST(Bench, ThreadScalingFractions) {
@@ -44,6 +45,12 @@ TEST(Bench, ThreadScalingFractions) {
                 x["decode_tok_s"].get<double>() * bytes / (x["bandwidth_gb_s"].get<double>() * 1e9), 1e-9);
   }
   EXPECT_EQ(j["scaling"][1]["decode_tok_s"].get<double>(), j["decode_tok_s"].get<double>());
+  // Probes around each repetition too; the peak RSS is the model's, not the probes' 512 MiB.
+  for (size_t i = 0; i < 2; ++i) EXPECT_GT(j["scaling"][i]["paired_fraction"].get<double>(), 0) << i;
+  EXPECT_LE(j["paired_fraction_min"].get<double>(), j["paired_fraction"].get<double>());
+  EXPECT_GE(j["paired_fraction_max"].get<double>(), j["paired_fraction"].get<double>());
+  EXPECT_GT(j["peak_rss_mb"].get<double>(), 1);
+  EXPECT_LT(j["peak_rss_mb"].get<double>(), 400);
 }
 
 // --spec mtp: forward costs for 1..K+1 tokens (the first the unit of the others, bytes bounds

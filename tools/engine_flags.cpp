@@ -23,7 +23,7 @@ void add_engine_flags(CLI::App* sub, EngineFlags& f) {
   sub->add_option("--expert-stats", f.expert_stats,
                   "File of per-expert use: read at start to warm the expert store, written at exit");
   sub->add_flag("--predict", f.predict, "Read the next layer's likely experts (its router on this layer's input) while this layer computes; reports the prediction's accuracy");
-  sub->add_flag("!--no-recall", f.recall, "Do not read ahead the experts a decode step's tokens went to the last time (the expert store remembers each token's experts per layer and, as a decode step, a speculative verify or a batch step starts, reads them in every layer)");
+  sub->add_flag("!--no-recall", f.recall, "Do not read ahead the experts a decode step's tokens went to the last time (the expert store remembers each token's experts per layer and, as a decode step or a one-draft speculative verify starts, reads them in every layer)");
   sub->add_flag("--no-repack", f.no_repack,
                 "Keep copied weights in GGUF's row layout instead of the kernels' row groups (for comparisons)");
 }

@@ -71,8 +71,8 @@ class FastDecoder final : public Decoder {
   // (num_hidden_layers for the MTP module).
   void layer(const LayerWeights& w, int64_t index, int64_t cache_layer, std::span<const int32_t> tokens,
              RouterRecord* rec);
-  // With an expert store that remembers routing: a forward of up to a verify's or a batch
-  // step's tokens reads what they went to the last time in layers [first, end) before it runs.
+  // With an expert store that remembers routing: a forward of one or two tokens reads what they
+  // went to the last time in layers [first, end) before it runs.
   void recall_experts(std::span<const int32_t> tokens, int64_t first, int64_t end) const;
   // The first MoE layer after layer `index` (null: none; the MTP module predicts nothing).
   const MoeWeights* next_moe(int64_t index) const;

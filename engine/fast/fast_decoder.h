@@ -67,8 +67,8 @@ class FastDecoder final : public Decoder {
   // Copies the rows [n][hidden] of `from` that are marked in is_last_ (entry c0 on) to the
   // front of `to` (which may be `from`); returns how many.
   int64_t gather_last_rows(const float* from, int64_t c0, int64_t n, float* to);
-  // One layer over the n tokens in x_, each at its slot. `index`: the layer's number
-  // (num_hidden_layers for the MTP module).
+  // One layer over the rows of x_, one per token of `tokens`, each at its slot. `index`: the
+  // layer's number (num_hidden_layers for the MTP module).
   void layer(const LayerWeights& w, int64_t index, int64_t cache_layer, std::span<const int32_t> tokens,
              RouterRecord* rec);
   // With an expert store that remembers routing: a forward of one or two tokens reads what they

@@ -85,6 +85,25 @@ TEST(Bench, RefusesBadArguments) {
   }
 }
 
+TEST(Bench, TextGivesTheTokens) {
+  // --text feeds a text's tokens (batch and speculation too); a text that cannot be used is one
+  // clear error.
+  const std::string text = std::string(DSINFER_SOURCE_DIR) + "/models/demo/heldout.txt";
+  for (const char* mode : {"-p 8 -n 4", "-p 0 -n 4 --batch 2", "-n 4 --spec mtp"}) {
+    auto r = test::run_dsinfer("bench " + demo() + " " + mode + " -r 1 --bandwidth 10 --json --text " + text);
+    ASSERT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+    EXPECT_TRUE(nlohmann::json::accept(r.out)) << mode << ": " << r.out;
+  }
+  test::TempDir d;
+  test::write_file(d.file("one.txt"), "a");
+  for (const std::string& bad : {d.file("missing.txt"), d.file("one.txt")}) {
+    auto r = test::run_dsinfer("bench " + demo() + " -p 4 -n 4 -r 1 --bandwidth 10 --text " + bad);
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  }
+}
+
 TEST(Perplexity, RefusesBadInput) {
   test::TempDir d;
   test::write_file(d.file("short.txt"), "In the beginning");

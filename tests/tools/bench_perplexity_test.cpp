@@ -72,6 +72,10 @@ TEST(Bench, SpeculationReport) {
   EXPECT_GE(j["tokens_per_forward"].get<double>(), 1.0);
   EXPECT_GT(j["spec_tok_s"].get<double>(), 0);
   EXPECT_NEAR(j["speedup"].get<double>(), j["spec_tok_s"].get<double>() / j["plain_tok_s"].get<double>(), 1e-9);
+  // The demo's experts are served by an expert store: its figures for each decoding. Every token
+  // asks for its experts in every MoE layer (the module's too, when drafting).
+  for (const char* kind : {"plain", "speculative"})
+    EXPECT_GE(j["experts"][kind]["requests"].get<double>(), 8.0 * 4) << kind;
   r = test::run_dsinfer("bench " + test::fixture("tiny-v2lite-bf16") + " -n 4 --spec mtp");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;

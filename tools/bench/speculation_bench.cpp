@@ -187,6 +187,10 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
                                {"mtp_ratio", k.mtp_ratio}});
     j["projected_speedup"] = {{"at_measured_acceptance", at_measured.tokens / at_measured.cost},
                               {"at_0.8", at_80.tokens / at_80.cost}};
+    if (store) {
+      j["experts"]["plain"] = store_stats_json(m, o.gen * o.reps, &plain_store);
+      j["experts"]["speculative"] = store_stats_json(m, o.gen * o.reps, &spec_store);
+    }
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }

@@ -245,8 +245,9 @@ void run_bench(const BenchOptions& o) {
   }
   const int64_t decoded = o.gen * o.reps;
   // The peak is a high-water mark: read before the first probe's buffer (the repetitions after
-  // the first allocate what it did), or now when there were no probes.
-  const double rss_mb = o.warmup && cold.rss_mb > 0 ? cold.rss_mb
+  // the first allocate what it did), or now when there were no probes. Without a warm-up the
+  // cold pass is Rep{} (no reading).
+  const double rss_mb = cold.rss_mb > 0                       ? cold.rss_mb
                         : !reps.empty() && reps[0].rss_mb > 0 ? reps[0].rss_mb
                                                               : peak_rss_mb();
   double paired_lo = 0, paired_hi = 0;

@@ -84,7 +84,10 @@ EngineKind parse_engine_kind(const std::string& s) {
 }
 
 std::unique_ptr<Decoder> make_decoder(const Model& m, const SessionOptions& o) {
-  if (o.engine == EngineKind::Reference) return std::make_unique<RefDecoder>(m, o);
+  if (o.engine == EngineKind::Reference) {
+    if (o.draft_vocab > 0) fail("--draft-vocab", "needs the fast engine");
+    return std::make_unique<RefDecoder>(m, o);
+  }
   return std::make_unique<FastDecoder>(m, o);
 }
 

@@ -42,6 +42,10 @@ struct SessionOptions {
   // (speculative decoding of several at once, mtp_forward_multi); otherwise sequence 0 alone
   // has one, which keeps the memory of sessions that do not draft as it was.
   bool mtp_per_sequence = false;
+  // Fast engine, a model with MTP: drafts (mtp_forward with last_only, mtp_forward_multi) score
+  // only the first draft_vocab token ids and the tokens this session has fed (up to 4,096 more),
+  // the others -inf (engine/fast/draft_vocabulary.h). 0: the whole vocabulary.
+  int64_t draft_vocab = 0;
 };
 
 // What forward_multi returns besides the logits of each sequence's last entry.

@@ -180,6 +180,7 @@ void run_batch(const BatchOptions& o) {
   so.context = settings.context;
   so.sequences = std::min<int64_t>(o.parallel, int64_t(jobs.size()));
   so.mtp_per_sequence = spec_opt.kind == SpecKind::Mtp;
+  so = session_for(spec_opt, so);
   if (so.sequences > 1 && so.engine != EngineKind::Fast) fail("--parallel", "needs the fast engine");
   auto dec = make_decoder(*model, so);
   std::unique_ptr<MtpMultiSpeculator> spec;

@@ -227,7 +227,7 @@ void run_bench(const BenchOptions& o) {
   so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   if (o.batch > 0) return run_batch(*model, o, so, load_s);
   if (const SpecOptions spec = spec_options(o.spec, *model); spec.kind != SpecKind::None)
-    return run_speculation_bench(*model, so, {o.model, o.gen, o.depth, o.reps, o.json, spec, o.text}, load_s);
+    return run_speculation_bench(*model, session_for(spec, so), {o.model, o.gen, o.depth, o.reps, o.json, spec, o.text}, load_s);
   const uint64_t per_token = bytes_per_token(*model);
   Runner runner(*model, o, so);
   // The first pass meets what a new process meets (pages of a mapped file faulted in, caches

@@ -127,8 +127,9 @@ void run_chat(const ChatCliOptions& o) {
   const ChatFormat format = pick_chat_format(*tok, o.chat_format, path);
   SessionOptions so = session_options(o.engine);
   so.context = context_for(o.ctx, model->config().max_position_embeddings);
-  auto dec = make_decoder(*model, so);
-  Generator gen(*dec, tok.get(), sp, spec_options(o.spec, *model));
+  const SpecOptions spec = spec_options(o.spec, *model);
+  auto dec = make_decoder(*model, session_for(spec, so));
+  Generator gen(*dec, tok.get(), sp, spec);
   const bool interactive = ::isatty(0) != 0;
   const char* term = std::getenv("TERM");
   const bool color = interactive && ::isatty(1) && !o.no_color && !std::getenv("NO_COLOR") && term &&

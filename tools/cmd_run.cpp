@@ -88,7 +88,7 @@ void run_run(RunOptions o) {
   if (int64_t(prompt.size()) > so.context)
     fail("run", "the prompt has " + std::to_string(prompt.size()) + " tokens; the model's context is " +
                     std::to_string(so.context));
-  auto dec = make_decoder(*model, so);
+  auto dec = make_decoder(*model, session_for(spec, so));
   const auto t1 = clock::now();
 
   Generator gen(*dec, by_ids ? nullptr : tok.get(), sp, spec);

@@ -10,12 +10,18 @@ void add_spec_flags(CLI::App* sub, SpecFlags& f) {
   sub->add_option("--draft-max", f.draft_max,
                   "Tokens drafted per verify forward with --spec mtp, 1 to " + std::to_string(kMaxDraft))
       ->capture_default_str();
+  sub->add_option("--draft-vocab", f.draft_vocab,
+                  "With --spec mtp: drafts score only the first N token ids and the tokens the session has fed "
+                  "(up to 4,096 more); the MTP head is most of a draft's bytes on a large vocabulary. Output stays "
+                  "distributed exactly as without. 0: the whole vocabulary")
+      ->capture_default_str();
 }
 
 SpecOptions spec_options(const SpecFlags& f) {
   SpecOptions o;
   o.kind = parse_spec_kind(f.kind);
   o.draft_max = f.draft_max;
+  o.draft_vocab = f.draft_vocab;
   validate(o);
   return o;
 }

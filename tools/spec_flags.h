@@ -1,4 +1,5 @@
-// The speculative-decoding flags shared by run, chat, bench and batch: --spec and --draft-max.
+// The speculative-decoding flags shared by run, chat, bench and batch: --spec, --draft-max and
+// --draft-vocab.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
@@ -10,6 +11,7 @@ namespace dsinfer::cli {
 struct SpecFlags {
   std::string kind = "none";
   int draft_max = 1;
+  int64_t draft_vocab = 0;
 };
 
 void add_spec_flags(CLI::App* sub, SpecFlags& f);

@@ -40,7 +40,9 @@ FastDecoder::FastDecoder(const Model& m, SessionOptions o)
     e_.resize(size_t(D));
     mtp_hidden_.resize(size_t(mtp_caches * D));
   }
-  jobs_.reserve(1);
+  jobs_.reserve(2);
+  if (o.draft_vocab > 0 && m.has_mtp())
+    draft_.configure(m.weights().mtp->head, o.draft_vocab, std::max<int64_t>(1, mtp_caches));
   slot_cache_.resize(size_t(T));
   slot_pos_.resize(size_t(T));
   mla_.reserve(c, T, ctx, threads_);
@@ -166,6 +168,11 @@ void FastDecoder::head(const Matrix& w, const float* h, int64_t n, float* logits
   run_linear(jobs_);
 }
 
+void FastDecoder::draft_head(const Matrix& w, const float* h, int64_t n, float* logits) {
+  if (!draft_.active()) return head(w, h, n, logits);
+  draft_.logits(q8_acts(h, n, model_.config().hidden_size, hq_.data()), logits, jobs_);
+}
+
 template <class Place, class Done>
 void FastDecoder::run_chunks(std::span<const int32_t> tokens, ForwardTrace* trace, Place place, Done done) {
   const ModelConfig& c = model_.config();
@@ -178,6 +185,7 @@ void FastDecoder::run_chunks(std::span<const int32_t> tokens, ForwardTrace* trac
       place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
     }
     const auto chunk = tokens.subspan(size_t(c0), size_t(n));
+    draft_.observe(chunk);
     recall_experts(chunk, 0, c.num_hidden_layers);
     size_t moe_i = 0;
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
@@ -300,7 +308,7 @@ void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float*
         if (!last_only)
           head(head_w, h_.data(), n, logits.data() + c0 * V);
         else if (c0 + n == T)
-          head(head_w, h_.data() + (n - 1) * D, 1, logits.data());
+          draft_head(head_w, h_.data() + (n - 1) * D, 1, logits.data());
         if (c0 + n == T) std::copy(h_.begin() + (n - 1) * D, h_.begin() + n * D, mtp_hidden_.begin());
       });
 }
@@ -327,7 +335,7 @@ void FastDecoder::mtp_forward_multi(std::span<const int32_t> seq, std::span<cons
             std::copy(h_.begin() + t * D, h_.begin() + (t + 1) * D, mtp_hidden_.begin() + seq[size_t(c0 + t)] * D);
         const int64_t m = gather_last_rows(h_.data(), c0, n, h_.data());
         if (m == 0) return;
-        head(head_w, h_.data(), m, logits.data() + row * V);
+        draft_head(head_w, h_.data(), m, logits.data() + row * V);
         row += m;
       });
 }

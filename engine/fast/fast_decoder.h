@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/decoder.h"
+#include "engine/fast/draft_vocabulary.h"
 #include "engine/fast/grouped_ffn.h"
 #include "engine/fast/mla_absorbed.h"
 #include "engine/fast/typed_latent_cache.h"
@@ -78,6 +79,8 @@ class FastDecoder final : public Decoder {
   const MoeWeights* next_moe(int64_t index) const;
   // logits [n][vocab] of the final-normed rows h [n][hidden].
   void head(const Matrix& w, const float* h, int64_t n, float* logits);
+  // The same for drafting: through draft_ when it is active.
+  void draft_head(const Matrix& w, const float* h, int64_t n, float* logits);
 
   const Model& model_;
   Rope rope_;
@@ -100,6 +103,7 @@ class FastDecoder final : public Decoder {
   MlaScratch mla_;
   FfnScratch ffn_;
   RouterBiasHook* bias_hook_ = nullptr;
+  DraftVocabulary draft_;
 };
 
 }  // namespace dsinfer

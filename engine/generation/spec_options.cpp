@@ -15,6 +15,12 @@ SpecKind parse_spec_kind(const std::string& s) {
 void validate(const SpecOptions& o) {
   if (o.draft_max < 1 || o.draft_max > kMaxDraft)
     fail("--draft-max", "must be from 1 to " + std::to_string(kMaxDraft));
+  if (o.draft_vocab < 0) fail("--draft-vocab", "must not be negative (0: the whole vocabulary)");
+}
+
+SessionOptions session_for(const SpecOptions& o, SessionOptions so) {
+  so.draft_vocab = o.kind == SpecKind::Mtp ? o.draft_vocab : 0;
+  return so;
 }
 
 void validate(const SpecOptions& o, const Model& m) {

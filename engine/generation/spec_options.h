@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/decoder.h"
 #include "engine/model/model.h"
 
 namespace dsinfer {
@@ -20,7 +21,12 @@ SpecKind parse_spec_kind(const std::string& s);
 struct SpecOptions {
   SpecKind kind = SpecKind::None;
   int draft_max = 1;  // 1..kMaxDraft
+  // Token ids drafts score besides those the session has fed (SessionOptions::draft_vocab; the
+  // session is sized with it, see session_for); 0: all.
+  int64_t draft_vocab = 0;
 };
+// `so` as a session drafting with `o` needs it.
+SessionOptions session_for(const SpecOptions& o, SessionOptions so);
 // Throws Error naming the flag when the options are out of range, or cannot run on `m`.
 void validate(const SpecOptions& o);
 void validate(const SpecOptions& o, const Model& m);

@@ -78,8 +78,10 @@ TEST(BatchSpec, GreedyParallelSpeculationGivesEachRecordItsPlainCompletion) {
   const BatchRun plain = batch("--temp 0 --parallel 1 --spec none");
   const BatchRun spec = batch("--temp 0 --parallel 3 --spec mtp --draft-max 2");
   const BatchRun wide = batch("--temp 0 --parallel 8 --spec mtp --draft-max 7");
+  const BatchRun narrow = batch("--temp 0 --parallel 4 --spec mtp --draft-max 2 --draft-vocab 64");
   expect_same_completions(plain, spec, "--parallel 3 --draft-max 2");
   expect_same_completions(plain, wide, "--parallel 8 --draft-max 7");
+  expect_same_completions(plain, narrow, "--parallel 4 --draft-max 2 --draft-vocab 64");
 
   // The records end in the ways they were made to.
   EXPECT_EQ(plain.by_id.at("r2").at("completion_tokens"), 5);
@@ -167,6 +169,9 @@ TEST(BatchSpec, FlagsOutOfRange) {
   auto r = test::run_dsinfer(base + " --spec mtp --draft-max 8");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--draft-max"), std::string::npos) << r.err;
+  r = test::run_dsinfer(base + " --spec mtp --draft-vocab -1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--draft-vocab"), std::string::npos) << r.err;
   r = test::run_dsinfer(base + " --spec eagle");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;

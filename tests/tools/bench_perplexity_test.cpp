@@ -76,6 +76,18 @@ TEST(Bench, SpeculationReport) {
   // asks for its experts in every MoE layer (the module's too, when drafting).
   for (const char* kind : {"plain", "speculative"})
     EXPECT_GE(j["experts"][kind]["requests"].get<double>(), 8.0 * 4) << kind;
+  EXPECT_FALSE(j.contains("draft_vocab"));
+  // Drafts from the first 256 of 4,096 ids and the tokens fed: what share of a text's tokens
+  // they can name, and the projection at 80% acceptance scaled by it.
+  const std::string text = std::string(DSINFER_SOURCE_DIR) + "/models/demo/heldout.txt";
+  r = test::run_dsinfer("bench " + demo() + " -n 8 -r 1 -t 1 --spec mtp --draft-vocab 256 --json --text " + text);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto n = nlohmann::json::parse(r.out);
+  EXPECT_EQ(n["draft_vocab"]["ids"].get<int>(), 256);
+  const double cover = n["draft_vocab"]["text_coverage"].get<double>();
+  EXPECT_GT(cover, 0.5);
+  EXPECT_LT(cover, 1.0);
+  EXPECT_GT(n["projected_speedup"]["at_0.8_times_coverage"].get<double>(), 0);
   r = test::run_dsinfer("bench " + test::fixture("tiny-v2lite-bf16") + " -n 4 --spec mtp");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;

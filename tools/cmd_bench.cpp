@@ -162,7 +162,8 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
   so.context = o.depth + o.gen + 1;
   BenchTokens tok(model, o.text);
   const StepBytes sb = step_bytes(model);
-  std::vector<double> rates, bytes;
+  std::vector<double> rates, bytes, paired;  // paired: each repetition against the probes around it
+  const bool probing = o.bandwidth <= 0;
   std::vector<float> logits;
   std::vector<int32_t> seq, toks;
   for (int64_t r = 0; r < o.reps + (o.warmup ? 1 : 0); ++r) {
@@ -179,26 +180,35 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
     seq.resize(size_t(o.batch));
     toks.resize(size_t(o.batch));
     for (int32_t s = 0; s < int32_t(o.batch); ++s) seq[size_t(s)] = s;
+    const bool timed = !(o.warmup && r == 0);
+    const double probe0 = timed && probing ? measure_read_bandwidth(kPairedProbeBytes, 3) : 0.0;
     const auto a = std::chrono::steady_clock::now();
     for (int64_t k = 0; k < o.gen; ++k) {
       for (int32_t& t : toks) t = tok.next();
       d->forward_multi(seq, toks, logits);
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
-    if (o.warmup && r == 0) continue;
+    if (!timed) continue;
     rates.push_back(double(o.gen * o.batch) / s);
     bytes.push_back(double(sb.shared) + double(distinct.total()) / double(o.gen) * double(sb.expert));
+    const double probe1 = probing ? measure_read_bandwidth(kPairedProbeBytes, 3) : 0.0;
+    if (probe0 > 0 && probe1 > 0)  // steps a second times bytes a step, over the probes' mean
+      paired.push_back(rates.back() / double(o.batch) * bytes.back() / (0.5 * (probe0 + probe1) * 1e9));
   }
   const double bw = o.bandwidth > 0 ? o.bandwidth : measure_read_bandwidth();
   const Stat sr = stat(rates), sbytes = stat(bytes);
   const double bound = double(o.batch) * bw * 1e9 / sbytes.mean;
   const double distinct_per_layer = (sbytes.mean - double(sb.shared)) / double(sb.expert) / double(sb.moe_layers);
+  const Stat sp = paired.empty() ? Stat{} : stat(paired);
+  const double sp_lo = paired.empty() ? 0.0 : *std::min_element(paired.begin(), paired.end());
+  const double sp_hi = paired.empty() ? 0.0 : *std::max_element(paired.begin(), paired.end());
   if (o.json) {
     nlohmann::json j = {{"model", o.model}, {"load_s", load_s}, {"batch", o.batch}, {"steps", o.gen},
                         {"depth", o.depth}, {"decode_tok_s", sr.mean}, {"decode_sd", sr.sd},
                         {"bytes_per_step", sbytes.mean}, {"distinct_experts_per_layer", distinct_per_layer},
                         {"bandwidth_gb_s", bw}, {"bound_tok_s", bound}, {"bound_fraction", sr.mean / bound},
-                        {"threads", omp_get_max_threads()}};
+                        {"paired_fraction", sp.mean}, {"paired_fraction_min", sp_lo},
+                        {"paired_fraction_max", sp_hi}, {"threads", omp_get_max_threads()}};
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
@@ -209,6 +219,10 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
               distinct_per_layer, (long long)c.n_routed_experts);
   if (print_bandwidth(bw, o.bandwidth > 0))
     std::printf("bytes bound         %.2f tok/s; batch decode reaches %.1f%% of it\n", bound, 100.0 * sr.mean / bound);
+  if (sp.mean > 0)
+    std::printf("paired probes       batch decode reaches %.1f%% (%.1f-%.1f%%) of the bytes bound at the bandwidth "
+                "probed just before and after each repetition\n",
+                100.0 * sp.mean, 100.0 * sp_lo, 100.0 * sp_hi);
 }
 
 void run_bench(const BenchOptions& o) {

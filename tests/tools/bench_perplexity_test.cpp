@@ -53,6 +53,24 @@ TEST(Bench, ThreadScalingFractions) {
   EXPECT_LT(j["peak_rss_mb"].get<double>(), 400);
 }
 
+// --batch P against probes around each repetition too (the VM's bandwidth can double mid-run);
+// none when the bandwidth is given.
+TEST(Bench, BatchPairedProbes) {
+  auto r = test::run_dsinfer("bench " + demo() + " -p 0 -n 4 -r 2 --batch 2 --no-warmup --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["paired_fraction"].get<double>(), 0);
+  EXPECT_LE(j["paired_fraction_min"].get<double>(), j["paired_fraction"].get<double>());
+  EXPECT_GE(j["paired_fraction_max"].get<double>(), j["paired_fraction"].get<double>());
+  EXPECT_LT(j["paired_fraction_min"].get<double>(), j["paired_fraction_max"].get<double>());  // two repetitions
+  r = test::run_dsinfer("bench " + demo() + " -p 0 -n 4 -r 2 --batch 2 --bandwidth 10 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["paired_fraction"].get<double>(), 0.0);
+  EXPECT_NEAR(j["bound_fraction"].get<double>(),
+              j["decode_tok_s"].get<double>() / (2 * 10e9 / j["bytes_per_step"].get<double>()), 1e-9);
+}
+
 // --spec mtp: forward costs for 1..K+1 tokens (the first the unit of the others, bytes bounds
 // growing with the tokens), acceptance per draft position, and the end-to-end comparison.
 TEST(Bench, SpeculationReport) {

@@ -22,7 +22,6 @@ class DraftVocabulary {
   // them; logits() serves up to max_rows rows a call. n >= the head's rows: not active.
   void configure(const Matrix& head, int64_t n, int64_t max_rows);
   bool active() const { return prefix_.rows > 0; }
-  int64_t prefix_rows() const { return prefix_.rows; }
   int64_t extra_rows() const { return int64_t(ids_.size()); }
   // Whether drafts can name token t now.
   bool scores(int32_t t) const { return !active() || (t >= 0 && t < head_.rows && scored_[size_t(t)]); }

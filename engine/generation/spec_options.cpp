@@ -16,6 +16,7 @@ void validate(const SpecOptions& o) {
   if (o.draft_max < 1 || o.draft_max > kMaxDraft)
     fail("--draft-max", "must be from 1 to " + std::to_string(kMaxDraft));
   if (o.draft_vocab < 0) fail("--draft-vocab", "must not be negative (0: the whole vocabulary)");
+  if (o.draft_vocab > 0 && o.kind != SpecKind::Mtp) fail("--draft-vocab", "narrows the drafts of --spec mtp; give that too");
 }
 
 SessionOptions session_for(const SpecOptions& o, SessionOptions so) {

@@ -169,9 +169,11 @@ TEST(BatchSpec, FlagsOutOfRange) {
   auto r = test::run_dsinfer(base + " --spec mtp --draft-max 8");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--draft-max"), std::string::npos) << r.err;
-  r = test::run_dsinfer(base + " --spec mtp --draft-vocab -1");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--draft-vocab"), std::string::npos) << r.err;
+  for (const char* bad : {" --spec mtp --draft-vocab -1", " --draft-vocab 64"}) {  // the second without --spec mtp
+    r = test::run_dsinfer(base + bad);
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_NE(r.err.find("--draft-vocab"), std::string::npos) << bad << ": " << r.err;
+  }
   r = test::run_dsinfer(base + " --spec eagle");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;

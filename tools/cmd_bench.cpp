@@ -143,14 +143,19 @@ struct Scaling {
   Stat paired;  // decode's fraction of the probes around each repetition
 };
 
+// Mean and sd of the fractions, their range in *lo and *hi when given (all 0 when there are none).
+Stat fraction_stat(const std::vector<double>& f, double* lo = nullptr, double* hi = nullptr) {
+  if (lo) *lo = f.empty() ? 0.0 : *std::min_element(f.begin(), f.end());
+  if (hi) *hi = f.empty() ? 0.0 : *std::max_element(f.begin(), f.end());
+  return f.empty() ? Stat{} : stat(f);
+}
+
 // Each repetition's decode bytes rate over the probes taken around it.
 Stat paired_fraction(const std::vector<Rep>& reps, uint64_t per_token, double* lo = nullptr, double* hi = nullptr) {
   std::vector<double> f;
   for (const Rep& x : reps)
     if (x.probe > 0 && x.tg > 0) f.push_back(x.tg * double(per_token) / (x.probe * 1e9));
-  if (lo) *lo = f.empty() ? 0.0 : *std::min_element(f.begin(), f.end());
-  if (hi) *hi = f.empty() ? 0.0 : *std::max_element(f.begin(), f.end());
-  return f.empty() ? Stat{} : stat(f);
+  return fraction_stat(f, lo, hi);
 }
 
 // --batch P: steps of P sequences, one token each, through one pass over the weights. The
@@ -199,9 +204,8 @@ void run_batch(const Model& model, const BenchOptions& o, SessionOptions so, dou
   const Stat sr = stat(rates), sbytes = stat(bytes);
   const double bound = double(o.batch) * bw * 1e9 / sbytes.mean;
   const double distinct_per_layer = (sbytes.mean - double(sb.shared)) / double(sb.expert) / double(sb.moe_layers);
-  const Stat sp = paired.empty() ? Stat{} : stat(paired);
-  const double sp_lo = paired.empty() ? 0.0 : *std::min_element(paired.begin(), paired.end());
-  const double sp_hi = paired.empty() ? 0.0 : *std::max_element(paired.begin(), paired.end());
+  double sp_lo = 0, sp_hi = 0;
+  const Stat sp = fraction_stat(paired, &sp_lo, &sp_hi);
   if (o.json) {
     nlohmann::json j = {{"model", o.model}, {"load_s", load_s}, {"batch", o.batch}, {"steps", o.gen},
                         {"depth", o.depth}, {"decode_tok_s", sr.mean}, {"decode_sd", sr.sd},
@@ -241,7 +245,8 @@ void run_bench(const BenchOptions& o) {
   so.context = o.depth + std::max(o.prompt, o.gen) + 1;
   if (o.batch > 0) return run_batch(*model, o, so, load_s);
   if (const SpecOptions spec = spec_options(o.spec, *model); spec.kind != SpecKind::None)
-    return run_speculation_bench(*model, session_for(spec, so), {o.model, o.gen, o.depth, o.reps, o.json, spec, o.text}, load_s);
+    return run_speculation_bench(*model, session_for(spec, so), {o.model, o.gen, o.depth, o.reps, o.json, spec, o.text},
+                                 load_s);
   const uint64_t per_token = bytes_per_token(*model);
   Runner runner(*model, o, so);
   // The first pass meets what a new process meets (pages of a mapped file faulted in, caches

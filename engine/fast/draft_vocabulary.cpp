@@ -36,12 +36,12 @@ void DraftVocabulary::configure(const Matrix& head, int64_t n, int64_t max_rows)
 
 void DraftVocabulary::observe(std::span<const int32_t> tokens) {
   if (!active()) return;
-  const size_t cap = extra_bytes_.size() / dtype_row_bytes(extra_.type, extra_.cols);
+  const size_t erb = dtype_row_bytes(extra_.type, extra_.cols), cap = extra_bytes_.size() / erb;
   const size_t rb = dtype_row_bytes(head_.type, head_.cols);
   const int64_t nb = head_.cols / kBlockWeights;
   for (const int32_t t : tokens) {
     if (t < 0 || t >= head_.rows || scored_[size_t(t)] || ids_.size() == cap) continue;
-    uint8_t* dst = extra_bytes_.data() + ids_.size() * dtype_row_bytes(extra_.type, extra_.cols);
+    uint8_t* dst = extra_bytes_.data() + ids_.size() * erb;
     const int64_t r = head_.row_offset + t;  // the stored row
     if (!integer_type(head_.type)) {
       dequant_row(head_, t, row_.data());

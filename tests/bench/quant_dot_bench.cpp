@@ -1,9 +1,8 @@
 // Quantized GEMV/GEMM throughput on one core, per ISA available here: Q4_0 and Q8_0 weights of
-// 2048x1408 and 7168x2048 against 1, 2, 3, 4, 8, 16 and 64 Q8_0 tokens, and 65536x2048 (out of cache) against up to 8. bytes_per_second counts weight bytes
-// (each weight block is read once per call whatever n_tok is), so n_tok = 8 shows how far one
-// weight read is shared. Random data; the kernels' speed does not depend on the values.
+// 2048x1408 and 7168x2048 against 1, 2, 3, 4, 8, 16 and 64 Q8_0 tokens, and 65536x2048 (out of
+// cache) against up to 8. bytes_per_second counts weight bytes (each weight block is read once
+// per call whatever n_tok is), so n_tok = 8 shows how far one weight read is shared. Random data; the kernels' speed does not depend on the values.
 #include <benchmark/benchmark.h>
-#include <sys/mman.h>
 
 #include <cstdint>
 #include <new>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/huge_buffer.h"
 #include "simd/blocks.h"
 #include "simd/kernels.h"
 #include "simd/repack.h"
@@ -26,23 +26,6 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   return dsinfer::test::random_floats(rng, n, 1.0f);
 }
-
-struct HugeBuffer {
-  explicit HugeBuffer(size_t n) : len(n) {
-    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    ::madvise(p, len, MADV_HUGEPAGE);
-#endif
-    bytes = static_cast<uint8_t*>(p);
-  }
-  ~HugeBuffer() { ::munmap(bytes, len); }
-  HugeBuffer(const HugeBuffer&) = delete;
-  HugeBuffer& operator=(const HugeBuffer&) = delete;
-  uint8_t* data() const { return bytes; }
-  size_t len;
-  uint8_t* bytes;
-};
 
 // `groups`: the weights in row groups (simd/repack.h), through the gemm_*_r16 kernels.
 template <class Block>
@@ -60,7 +43,8 @@ void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, 
   std::vector<float> Y(static_cast<size_t>(rows * n_tok));
   // Huge pages, as the engine's copies of the weights have (resident_tensors.cpp): with 4 KiB
   // pages the out-of-cache shape measures TLB misses too.
-  HugeBuffer G(W.size() * sizeof(Block));
+  dsinfer::HugeBuffer G(W.size() * sizeof(Block));
+  if (!G.data()) throw std::bad_alloc();
   constexpr bool q8 = sizeof(Block) == sizeof(BlockQ8_0);
   for (int64_t g = 0; g < rows / dsinfer::kRowGroup; ++g) {
     uint8_t* dst = G.data() + size_t(g * dsinfer::kRowGroup * nb) * sizeof(Block);

@@ -1,7 +1,6 @@
 #include "tools/bench/memory_bandwidth.h"
 
 #include <omp.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,30 +9,9 @@
 #include <memory>
 
 #include "engine/experts/ram_budget.h"
+#include "quant/huge_buffer.h"
 
 namespace dsinfer::cli {
-
-namespace {
-// The buffer in huge pages where the kernel has them, as the engine's weights are: streaming
-// through 4 KiB pages on a VM measures the page walks as much as the memory.
-struct HugeBuffer {
-  explicit HugeBuffer(size_t bytes) : len((bytes + (size_t(2) << 20) - 1) & ~((size_t(2) << 20) - 1)) {
-    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-#ifdef MADV_HUGEPAGE
-    ::madvise(p, len, MADV_HUGEPAGE);
-#endif
-    data = static_cast<uint64_t*>(p);
-  }
-  ~HugeBuffer() {
-    if (data) ::munmap(data, len);
-  }
-  HugeBuffer(const HugeBuffer&) = delete;
-  HugeBuffer& operator=(const HugeBuffer&) = delete;
-  size_t len;
-  uint64_t* data = nullptr;
-};
-}  // namespace
 
 size_t probe_bytes(size_t wanted, uint64_t available) {
   constexpr size_t kMin = size_t(64) << 20, kPage = size_t(2) << 20;
@@ -46,8 +24,8 @@ double measure_read_bandwidth(size_t bytes, int reps) {
   if (bytes == 0) return 0;
   const size_t n = bytes / sizeof(uint64_t);
   HugeBuffer hb(n * sizeof(uint64_t));
-  if (!hb.data) return 0;
-  uint64_t* buf = hb.data;
+  if (!hb.data()) return 0;
+  auto* buf = reinterpret_cast<uint64_t*>(hb.data());
 #pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; ++i) buf[i] = i;  // first touch by the threads that will read it
   double best = 0;

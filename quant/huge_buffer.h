@@ -1,0 +1,25 @@
+// Anonymous memory in transparent huge pages where the kernel has them, as the engine's copies of
+// weights are (streaming through 4 KiB pages on a VM measures the page walks as much as the
+// memory). Rounded up to whole 2 MiB pages; data() is null when the mapping failed.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace dsinfer {
+
+class HugeBuffer {
+ public:
+  explicit HugeBuffer(size_t bytes) noexcept;
+  ~HugeBuffer();
+  HugeBuffer(const HugeBuffer&) = delete;
+  HugeBuffer& operator=(const HugeBuffer&) = delete;
+
+  uint8_t* data() const noexcept { return data_; }
+  size_t size() const noexcept { return len_; }
+
+ private:
+  size_t len_;
+  uint8_t* data_ = nullptr;
+};
+
+}  // namespace dsinfer

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/fast/linear.h"
 #include "simd/kernels.h"
 
 namespace dsinfer {
@@ -14,6 +15,8 @@ namespace {
 // At most this many query tokens spread their chunks over threads (and keep per-chunk
 // partials); more tokens give one token to a thread at a time.
 constexpr int64_t kFewTokens = 4;
+// Positions from which one token's single chunk is spread over the threads (attend_spread).
+constexpr int64_t kSpreadPositions = 32;
 
 int64_t chunks_for(int64_t n) { return (n + kAttnChunk - 1) / kAttnChunk; }
 
@@ -113,11 +116,35 @@ void LatentAttention::merge(bool first, const State& into, const State& from) co
   }
 }
 
-void LatentAttention::finish(const LatentQueries& q, int64_t t, const State& s, float* out) const {
-  for (int64_t h = 0; h < H_; ++h) {
+void LatentAttention::finish(const LatentQueries& q, int64_t t, const State& s, float* out, int64_t h0,
+                             int64_t h1) const {
+  for (int64_t h = h0; h < h1; ++h) {
     const float inv = 1.0f / s.l[h];
     float* dst = out + (h * q.T + t) * r_;
     for (int64_t i = 0; i < r_; ++i) dst[i] = s.o[h * r_ + i] * inv;
+  }
+}
+
+void LatentAttention::attend_spread(const LatentQueries& q, const simd::LatentQueryQ8& qq, const TokenSlots& slots,
+                                    int64_t layer, int64_t n, float* out) {
+  const auto& k = simd::kernels();
+  const TypedLatentCache& cache = *slots.cache[0];
+  const Space sp = space(0);  // the chunk's rows and scores, shared
+#pragma omp parallel num_threads(threads_)
+  {
+    const int parts = omp_get_num_threads(), me = omp_get_thread_num();
+    const int64_t s0 = share_begin(n, parts, me), s1 = share_begin(n, parts, me + 1);
+    for (int64_t i = s0; i < s1; ++i) sp.raw[i] = cache.row(layer, i);
+    if (s1 > s0) k.latent_scores_q8(qq, sp.raw + s0, s1 - s0, sp.scores + s0, kAttnChunk);
+#pragma omp barrier
+    const int64_t h0 = share_begin(H_, parts, me), h1 = share_begin(H_, parts, me + 1);
+    for (int64_t h = h0; h < h1; ++h) {
+      float* sc = sp.scores + h * kAttnChunk;
+      sp.run.m[h] = *std::max_element(sc, sc + n);
+      sp.run.l[h] = k.exp_shift_sum(sc, n, sp.run.m[h]);
+    }
+    if (h1 > h0) k.latent_wsum_q8(sp.scores + h0 * kAttnChunk, kAttnChunk, h1 - h0, sp.raw, n, r_, sp.run.o + h0 * r_);
+    finish(q, 0, sp.run, out, h0, h1);
   }
 }
 
@@ -130,9 +157,13 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
   if (T <= kFewTokens) {
     if (integer)
       for (int64_t t = 0; t < T; ++t) pack(q, t, packed_[size_t(t)].query());
+    // Below this many positions a parallel region costs more than it saves.
+    const bool spread = longest >= kSpreadPositions && threads_ > 1;
+    if (spread && integer && T == 1 && longest <= kAttnChunk)
+      return attend_spread(q, packed_[0].query(), slots, layer, longest, out);
     // Every (token, chunk) is an item; the partials merge afterwards in chunk order.
     const int64_t chunks = chunks_for(longest), items = T * chunks;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (longest > kAttnChunk)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (spread && items > 1)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t t = it / chunks, ch = it % chunks, sa = ch * kAttnChunk, n = slots.pos[t] + 1;
       if (sa >= n) continue;
@@ -145,7 +176,7 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
       const Space sp = space(omp_get_thread_num());
       const int64_t nc = chunks_for(slots.pos[t] + 1);
       for (int64_t ch = 0; ch < nc; ++ch) merge(ch == 0, sp.run, partial(t, ch, chunks));
-      finish(q, t, sp.run, out);
+      finish(q, t, sp.run, out, 0, H_);
     }
     return;
   }
@@ -164,7 +195,7 @@ void LatentAttention::run(const LatentQueries& q, const TokenSlots& slots, int64
       attend_chunk(q, qq, slots, layer, t, sa, std::min(n, sa + kAttnChunk), sp, sp.chunk);
       merge(ch == 0, sp.run, sp.chunk);
     }
-    finish(q, t, sp.run, out);
+    finish(q, t, sp.run, out, 0, H_);
   }
 }
 

@@ -5,7 +5,8 @@
 //
 // Positions are taken in fixed chunks of kAttnChunk with a running (max, sum, output) merged in
 // chunk order, so the result is the same whether chunks are spread over threads (a few query
-// tokens: decode, a short verify) or taken by one thread per token (prefill).
+// tokens: decode, a short verify) or taken by one thread per token (prefill); one token over a
+// single chunk splits that chunk's positions and heads between the threads instead.
 //
 // Over a q8_0 cache, where the CPU has the integer kernel, the scores are integer dot
 // products of each head's query quantized to int8 against the cached levels
@@ -69,7 +70,13 @@ class LatentAttention {
                     int64_t t, int64_t sa, int64_t sb, Space& sp, const State& out) const;
   void pack(const LatentQueries& q, int64_t t, simd::LatentQueryQ8& into) const;
   void merge(bool first, const State& into, const State& from) const;
-  void finish(const LatentQueries& q, int64_t t, const State& s, float* out) const;
+  // Heads [h0, h1) of token t, normalised into out.
+  void finish(const LatentQueries& q, int64_t t, const State& s, float* out, int64_t h0, int64_t h1) const;
+  // One token over its only chunk (n positions, integer scores), on every thread: the scores
+  // split by positions, then softmax and weighted sum by heads. Each score and each head's sums
+  // are the operations attend_chunk does, in its order: the same bits.
+  void attend_spread(const LatentQueries& q, const simd::LatentQueryQ8& qq, const TokenSlots& slots, int64_t layer,
+                     int64_t n, float* out);
 
   int64_t H_ = 0, r_ = 0, dr_ = 0;
   int threads_ = 1;

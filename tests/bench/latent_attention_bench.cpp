@@ -1,6 +1,7 @@
 // Attention over the latent cache at depth (engine/fast/latent_attention.h): one decode token
-// (and a 4-token verify) against D cached positions of one layer, V2-Lite's 16 heads and V3's
-// 128, q8_0 cache with integer scores against the float path over the same cache, f32 cache.
+// (and a 4-token verify) against D cached positions of one layer (4,096, and shallow depths
+// within one chunk), V2-Lite's 16 heads and V3's 128, q8_0 cache with integer scores against
+// the float path over the same cache, f32 cache.
 //   build/tests/bench/latent_attention_bench [--benchmark_filter=...]
 // Arguments: heads, depth, tokens, threads, path (0 float over q8_0, 1 integer over q8_0,
 // 2 f32 cache).
@@ -52,6 +53,10 @@ void Args(benchmark::internal::Benchmark* b) {
     for (int64_t tokens : {1, 4})
       for (int64_t threads : {1, 2})
         for (int64_t path : {0, 1, 2}) b->Args({heads, 4096, tokens, threads, path});
+  // Shallow caches (one chunk): decode's first 256 positions, integer scores.
+  for (int64_t depth : {32, 64, 128, 255})
+    for (int64_t tokens : {1, 2})
+      for (int64_t threads : {1, 2}) b->Args({16, depth, tokens, threads, 1});
 }
 BENCHMARK(BM_LatentAttention)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 

@@ -4,21 +4,24 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace dsinfer {
 
 class HugeBuffer {
  public:
+  HugeBuffer() noexcept = default;  // empty
+  // On failure data() is null and errno says why.
   explicit HugeBuffer(size_t bytes) noexcept;
   ~HugeBuffer();
-  HugeBuffer(const HugeBuffer&) = delete;
-  HugeBuffer& operator=(const HugeBuffer&) = delete;
+  HugeBuffer(HugeBuffer&& o) noexcept;
+  HugeBuffer& operator=(HugeBuffer&& o) noexcept;
 
   uint8_t* data() const noexcept { return data_; }
   size_t size() const noexcept { return len_; }
 
  private:
-  size_t len_;
+  size_t len_ = 0;
   uint8_t* data_ = nullptr;
 };
 

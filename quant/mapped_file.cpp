@@ -18,19 +18,14 @@ namespace dsinfer {
 
 namespace {
 
-constexpr size_t kHugePage = size_t(2) << 20;
 constexpr size_t kCopyChunk = size_t(64) << 20;
 
 // Reads the whole file into fresh anonymous memory (huge pages where the kernel has them), in
-// parallel chunks. Returns the mapping; throws on a read error or short file.
-void* copy_file(int fd, size_t size, const std::string& path) {
-  const size_t len = (size + kHugePage - 1) & ~(kHugePage - 1);
-  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) fail(path, std::string("cannot allocate memory for the weights: ") + std::strerror(errno));
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, len, MADV_HUGEPAGE);
-#endif
-  auto* dst = static_cast<uint8_t*>(p);
+// parallel chunks. Throws on a read error or short file.
+HugeBuffer copy_file(int fd, size_t size, const std::string& path) {
+  HugeBuffer copy(size);
+  if (!copy.data()) fail(path, std::string("cannot allocate memory for the weights: ") + std::strerror(errno));
+  uint8_t* dst = copy.data();
   const int64_t chunks = int64_t((size + kCopyChunk - 1) / kCopyChunk);
   std::atomic<int> err{0};
 #pragma omp parallel for schedule(dynamic, 1)
@@ -47,11 +42,8 @@ void* copy_file(int fd, size_t size, const std::string& path) {
       off += size_t(n);
     }
   }
-  if (err.load() != 0) {
-    ::munmap(p, len);
-    fail(path, std::string("cannot read: ") + std::strerror(err.load()));
-  }
-  return p;
+  if (err.load() != 0) fail(path, std::string("cannot read: ") + std::strerror(err.load()));
+  return copy;
 }
 
 }  // namespace
@@ -65,10 +57,14 @@ MappedFile::MappedFile(const std::string& path, MapMode mode) : path_(path), mod
   const RegularFile f(path);  // refuses FIFOs, devices and directories without blocking
   size_ = size_t(f.size());
   if (size_ > 0) {
-    void* p = mode == MapMode::Copy ? copy_file(f.fd(), size_, path)
-                                    : ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, f.fd(), 0);
-    if (p == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
-    data_ = static_cast<const uint8_t*>(p);
+    if (mode == MapMode::Copy) {
+      copy_ = copy_file(f.fd(), size_, path);
+      data_ = copy_.data();
+    } else {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, f.fd(), 0);
+      if (p == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
+      data_ = static_cast<const uint8_t*>(p);
+    }
   }
   // The mapping keeps the file alive after f closes it.
 }
@@ -76,13 +72,14 @@ MappedFile::MappedFile(const std::string& path, MapMode mode) : path_(path), mod
 MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept
-    : path_(std::move(o.path_)), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
-      mode_(o.mode_) {}
+    : path_(std::move(o.path_)), copy_(std::move(o.copy_)), data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)), mode_(o.mode_) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
     release();
     path_ = std::move(o.path_);
+    copy_ = std::move(o.copy_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
     mode_ = o.mode_;
@@ -98,10 +95,8 @@ void release_pages(const void* p, size_t n) noexcept {
 }
 
 void MappedFile::release() noexcept {
-  if (data_) {
-    const size_t len = mode_ == MapMode::Copy ? (size_ + kHugePage - 1) & ~(kHugePage - 1) : size_;
-    ::munmap(const_cast<uint8_t*>(data_), len);
-  }
+  if (data_ && mode_ != MapMode::Copy) ::munmap(const_cast<uint8_t*>(data_), size_);
+  copy_ = HugeBuffer();
   data_ = nullptr;
   size_ = 0;
 }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "quant/huge_buffer.h"
+
 namespace dsinfer {
 
 enum class MapMode { Mmap, Copy };
@@ -35,6 +37,7 @@ class MappedFile {
  private:
   void release() noexcept;
   std::string path_;
+  HugeBuffer copy_;  // MapMode::Copy's memory
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   MapMode mode_ = MapMode::Mmap;

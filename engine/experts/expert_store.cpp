@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +24,6 @@ namespace dsinfer {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-constexpr size_t kHugePage = size_t(2) << 20;
 // Every this many fetches (a fetch is one layer of one step) the use counts halve: recent use
 // weighs more than old.
 constexpr int64_t kHalfLife = 4096;
@@ -85,17 +83,12 @@ ExpertStore::ExpertStore(const std::string& path, std::vector<LayerExperts> laye
     struct stat st{};
     if (::fstat(fd_, &st) == 0) cache_ = std::make_unique<PageCacheProbe>(fd_, uint64_t(st.st_size));
   }
-  arena_len_ = round_up(uint64_t(n) * slot_bytes_, kHugePage);
-  void* p = ::mmap(nullptr, arena_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
+  arena_ = HugeBuffer(size_t(uint64_t(n) * slot_bytes_));
+  if (!arena_.data()) {
     ::close(fd_);
     if (direct_fd_ >= 0) ::close(direct_fd_);
     fail("--ram-budget", std::string("cannot reserve memory for the experts: ") + std::strerror(errno));
   }
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, arena_len_, MADV_HUGEPAGE);
-#endif
-  arena_ = static_cast<uint8_t*>(p);
   slots_ = std::vector<Slot>(size_t(n));
   where_.resize(layers_.size());
   use_.resize(layers_.size());
@@ -147,7 +140,6 @@ ExpertStore::~ExpertStore() {
     save_stats();
   } catch (...) {  // statistics are an aid; a failure to save them must not end the run badly
   }
-  if (arena_) ::munmap(arena_, arena_len_);
   if (fd_ >= 0) ::close(fd_);
   if (direct_fd_ >= 0) ::close(direct_fd_);
 }
@@ -381,7 +373,7 @@ void ExpertStore::read_expert(Slot& s) {
   const auto t0 = std::chrono::steady_clock::now();
   const LayerExperts& L = layers_[size_t(s.layer)];
   const ExpertSlices& x = L.experts[size_t(s.expert)];
-  uint8_t* base = arena_ + size_t(&s - slots_.data()) * slot_bytes_;
+  uint8_t* base = arena_.data() + size_t(&s - slots_.data()) * slot_bytes_;
   uint8_t* dst[3];
   std::string err;
   size_t off = 0;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/experts/page_cache.h"
+#include "quant/huge_buffer.h"
 #include "engine/experts/routing_memory.h"
 #include "engine/model/model_weights.h"
 
@@ -140,8 +141,7 @@ class ExpertStore {
   std::vector<LayerExperts> layers_;
   int64_t total_ = 0;
   uint64_t slot_bytes_ = 0;
-  uint8_t* arena_ = nullptr;
-  size_t arena_len_ = 0;
+  HugeBuffer arena_;
   int fd_ = -1, direct_fd_ = -1;
   std::unique_ptr<PageCacheProbe> cache_;
   std::unique_ptr<RoutingMemory> memory_;

@@ -1,7 +1,6 @@
 #include "engine/experts/resident_tensors.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,7 +14,6 @@ namespace dsinfer {
 
 namespace {
 constexpr uint64_t kPage = 4096;
-constexpr size_t kHugePage = size_t(2) << 20;
 constexpr uint64_t kPiece = uint64_t(16) << 20;  // a read at a time
 uint64_t round_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 }  // namespace
@@ -47,22 +45,14 @@ ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const Gguf
     used_ += round_up(t->nbytes, kPage);
   }
   if (used_ == 0) return;
-  len_ = size_t(round_up(used_, kHugePage));
-  void* p = ::mmap(nullptr, len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) fail(f.path(), std::string("cannot allocate memory for the weights: ") + std::strerror(errno));
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, len_, MADV_HUGEPAGE);
-#endif
-  arena_ = static_cast<uint8_t*>(p);
+  arena_ = HugeBuffer(size_t(used_));
+  if (!arena_.data()) fail(f.path(), std::string("cannot allocate memory for the weights: ") + std::strerror(errno));
   const int fd = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC);
   int direct = -1;
 #ifdef O_DIRECT
   direct = ::open(f.path().c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
 #endif
-  if (fd < 0) {
-    ::munmap(arena_, len_);
-    fail(f.path(), std::string("cannot open: ") + std::strerror(errno));
-  }
+  if (fd < 0) fail(f.path(), std::string("cannot open: ") + std::strerror(errno));
   // Pieces of every tensor, read side by side. A tensor's file offset is page-aligned in
   // dsinfer's files (general.alignment 4096); other files are read buffered.
   struct Piece {
@@ -75,7 +65,7 @@ ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const Gguf
       const uint64_t n = std::min(kPiece, t->nbytes - o);
       // O_DIRECT wants whole pages: the last piece reads up to the page end of the file data
       // (the arena keeps room for it), never beyond the file.
-      pieces.push_back({t->file_offset + o, n, arena_ + at_[t] + o});
+      pieces.push_back({t->file_offset + o, n, arena_.data() + at_[t] + o});
     }
   std::string err;
   std::atomic<bool> failed{false};
@@ -89,20 +79,12 @@ ResidentTensors::ResidentTensors(const GgufFile& f, const std::vector<const Gguf
   }
   ::close(fd);
   if (direct >= 0) ::close(direct);
-  if (failed) {
-    ::munmap(arena_, len_);
-    arena_ = nullptr;
-    fail(f.path(), "cannot read the weights: " + err);
-  }
-}
-
-ResidentTensors::~ResidentTensors() {
-  if (arena_) ::munmap(arena_, len_);
+  if (failed) fail(f.path(), "cannot read the weights: " + err);
 }
 
 uint8_t* ResidentTensors::data(const GgufTensor& t) const {
   const auto it = at_.find(&t);
-  return it == at_.end() ? nullptr : arena_ + it->second;
+  return it == at_.end() ? nullptr : arena_.data() + it->second;
 }
 
 }  // namespace dsinfer

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quant/gguf_reader.h"
+#include "quant/huge_buffer.h"
 
 namespace dsinfer {
 
@@ -17,7 +18,6 @@ class ResidentTensors {
   // Reads `tensors` of `f` (in parallel on the OpenMP team), through the page cache when
   // `keep_cache`. Throws Error naming the file.
   ResidentTensors(const GgufFile& f, const std::vector<const GgufTensor*>& tensors, bool keep_cache = false);
-  ~ResidentTensors();
   ResidentTensors(const ResidentTensors&) = delete;
   ResidentTensors& operator=(const ResidentTensors&) = delete;
 
@@ -26,8 +26,7 @@ class ResidentTensors {
   uint64_t bytes() const { return used_; }
 
  private:
-  uint8_t* arena_ = nullptr;
-  size_t len_ = 0;
+  HugeBuffer arena_;
   uint64_t used_ = 0;
   std::unordered_map<const GgufTensor*, uint64_t> at_;
 };

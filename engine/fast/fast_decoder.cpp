@@ -135,14 +135,14 @@ void FastDecoder::layer(const LayerWeights& w, int64_t index, int64_t cache_laye
   rmsnorm_rows(x, w.attn_norm.data(), n, D, c.rms_norm_eps, h);
   const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
   mla_absorbed(c, w.attn, rope_, slots, cache_layer, q8_acts(h, n, D, hq_.data()), y, mla_);
-  for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+  add_rows(x, y, n * D);
   rmsnorm_rows(x, w.ffn_norm.data(), n, D, c.rms_norm_eps, h);
   const Acts a = q8_acts(h, n, D, hq_.data());
   if (w.is_moe)
     moe_fast(c, w.moe, a, y, ffn_, rec, MoeContext{bias_hook_, index, next_moe(index), tokens});
   else
     ffn_fast(w.dense, a, y, ffn_);
-  for (int64_t i = 0; i < n * D; ++i) x[i] += y[i];
+  add_rows(x, y, n * D);
 }
 
 void FastDecoder::recall_experts(std::span<const int32_t> tokens, int64_t first, int64_t end) const {

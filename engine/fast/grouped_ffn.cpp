@@ -29,6 +29,7 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s, b
     (uses_q8_acts(t.w->gate) ? need_q : need_f) = true;
   }
   const int64_t nb = blocks(D);
+#pragma omp parallel for schedule(static) num_threads(s.threads) if (slots * D >= kParallelElems)
   for (int64_t i = 0; i < slots; ++i) {
     const int64_t tok = s.slot_tok[size_t(i)];
     if (need_q) std::memcpy(s.xq.data() + i * nb, x.q + tok * nb, size_t(nb) * sizeof(BlockQ8_0));
@@ -43,17 +44,23 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s, b
   }
   run_linear(s.jobs);
 
+  // SwiGLU over every task's rows at once: a prefill's experts with few tokens each would each
+  // have been too small to split.
   const auto& vk = simd::kernels();
-  for (const auto& t : s.tasks) {
-    const int64_t I = t.w->gate.rows;
-    float* g = s.g.data() + t.goff;
-    const float* u = s.u.data() + t.goff;
-    const bool q8 = uses_q8_acts(t.w->down);
-#pragma omp parallel for schedule(static) num_threads(s.threads) if (t.n * I >= kParallelElems)
-    for (int64_t i = 0; i < t.n; ++i) {
-      vk.silu_mul(g + i * I, u + i * I, I);
-      if (q8) quantize_rows(g + i * I, 1, I, s.gq.data() + t.gqoff + i * blocks(I));
-    }
+  s.rows.clear();
+  int64_t elems = 0;
+  for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
+    for (int64_t i = 0; i < s.tasks[ti].n; ++i) s.rows.push_back({int32_t(ti), int32_t(i)});
+    elems += s.tasks[ti].n * s.tasks[ti].w->gate.rows;
+  }
+  const auto rows = int64_t(s.rows.size());
+#pragma omp parallel for schedule(static) num_threads(s.threads) if (elems >= kParallelElems)
+  for (int64_t k = 0; k < rows; ++k) {
+    const auto& t = s.tasks[size_t(s.rows[size_t(k)].first)];
+    const int64_t i = s.rows[size_t(k)].second, I = t.w->gate.rows;
+    float* g = s.g.data() + t.goff + i * I;
+    vk.silu_mul(g, s.u.data() + t.goff + i * I, I);
+    if (uses_q8_acts(t.w->down)) quantize_rows(g, 1, I, s.gq.data() + t.gqoff + i * blocks(I));
   }
 
   if (!accumulate) std::fill(out, out + T * D, 0.0f);
@@ -188,6 +195,7 @@ void FfnScratch::reserve(const ModelConfig& c, const ModelWeights& w, int64_t T,
   gq.resize(size_t(gsize / kBlockWeights + 1));
   ytmp.resize(size_t(T * D));
   jobs.reserve(size_t(2 * (E + 1)));
+  rows.reserve(size_t(slots));
   tasks.reserve(size_t(E + 1));
 }
 

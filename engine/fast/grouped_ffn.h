@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/model/moe_router.h"
@@ -38,6 +39,7 @@ struct FfnScratch {
     int64_t slot0, n, goff, gqoff;  // first slot, slots, offsets into g/u and gq
   };
   std::vector<Task> tasks;
+  std::vector<std::pair<int32_t, int32_t>> rows;  // (task, row) of every task's rows, for the SwiGLU
 };
 
 // out [T][hidden] = FFN(x) for a dense layer.

@@ -8,6 +8,10 @@ namespace dsinfer {
 
 namespace {
 
+// Tokens from which the per-token steps around the products (rotations, cache stores, the
+// heads' rearrangement) are spread over the threads: a prefill chunk's, not a decode step's.
+constexpr int64_t kParallelTokens = 16;
+
 struct Dims {
   int64_t H, dn, dr, dv, r, qk, L;
   explicit Dims(const ModelConfig& c)
@@ -38,6 +42,7 @@ void project(const ModelConfig& c, const Dims& d, const AttentionWeights& w, con
   }
   // One rotation a token for its heads and its key: the angles' cos and sin (in double) cost
   // more than the products of a prefill's attention projections if taken per vector.
+#pragma omp parallel for schedule(static) if (T >= kParallelTokens)
   for (int64_t t = 0; t < T; ++t) {
     float* cs = s.rope_cs.data() + t * 2 * rope.pairs();
     rope.angles(slots.pos[t], cs);
@@ -49,6 +54,7 @@ void project(const ModelConfig& c, const Dims& d, const AttentionWeights& w, con
 // their caches, before anyone attends.
 void store_latents(const ModelConfig& c, const Dims& d, const AttentionWeights& w, const Rope& rope,
                    const TokenSlots& slots, int64_t layer, int64_t T, MlaScratch& s) {
+#pragma omp parallel for schedule(static) if (T >= kParallelTokens)
   for (int64_t t = 0; t < T; ++t) {
     float* row = s.latents.data() + t * d.L;
     const float* kv = s.kv_a.data() + t * d.L;
@@ -61,6 +67,7 @@ void store_latents(const ModelConfig& c, const Dims& d, const AttentionWeights& 
 
 // q_lat[h][t] = W_UK_h^T q_nope[t][h].
 void absorb_queries(const Dims& d, const AttentionWeights& w, int64_t T, MlaScratch& s) {
+#pragma omp parallel for schedule(static) if (T >= kParallelTokens)
   for (int64_t hd = 0; hd < d.H; ++hd)
     for (int64_t t = 0; t < T; ++t) {
       const float* src = s.q.data() + (t * d.H + hd) * d.qk;
@@ -95,6 +102,7 @@ void project_out(const Dims& d, const AttentionWeights& w, int64_t T, float* out
                            T},
                       s.o_head.data() + hd * T * d.dv});
   run_linear(s.jobs);
+#pragma omp parallel for schedule(static) if (T >= kParallelTokens)
   for (int64_t t = 0; t < T; ++t)
     for (int64_t hd = 0; hd < d.H; ++hd)
       std::copy(s.o_head.data() + (hd * T + t) * d.dv, s.o_head.data() + (hd * T + t + 1) * d.dv,

@@ -75,7 +75,11 @@ class Sampler {
   std::vector<float> work_;
   std::vector<int32_t> idx_, count_;
   std::vector<float> prob_;
+  std::vector<double> bin_mass_;
   TokenDistribution own_;
+  // Without top-k: the ids the nucleus and min-p cuts can keep into idx_ (unsorted), their
+  // count returned; z the untempered mass of the whole vocabulary (the top's weight is 1).
+  int64_t cut_candidates(float top, double& z);
 };
 
 }  // namespace dsinfer

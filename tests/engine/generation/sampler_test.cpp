@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <vector>
 
 #include "engine/generation/sampler.h"
@@ -108,6 +110,69 @@ TEST(Sampler, SameSeedSameDraws) {
     differ += x != z;
   }
   EXPECT_GT(differ, 0);
+}
+
+// The candidates, their order and weights as a plain full sort of the vocabulary gives them
+// (the sampler selects them without sorting every token).
+TokenDistribution sorted_reference(const std::vector<float>& l, const SamplingParams& p) {
+  const int64_t V = int64_t(l.size());
+  std::vector<int32_t> idx(static_cast<size_t>(V));
+  for (int64_t i = 0; i < V; ++i) idx[size_t(i)] = int32_t(i);
+  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) {
+    return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b);
+  });
+  const int64_t n = p.top_k > 0 && p.top_k < V ? p.top_k : V;
+  const double top = l[size_t(idx[0])];
+  std::vector<double> pr(static_cast<size_t>(n));
+  double z = 0;
+  for (int64_t i = 0; i < n; ++i) z += pr[size_t(i)] = std::exp(double(l[size_t(idx[size_t(i)])]) - top);
+  int64_t keep = n;
+  double c = 0;
+  for (int64_t i = 0; p.top_p < 1.0f && i < n; ++i)
+    if ((c += pr[size_t(i)] / z) >= p.top_p) {
+      keep = i + 1;
+      break;
+    }
+  while (p.min_p > 0.0f && keep > 1 && pr[size_t(keep - 1)] < p.min_p) --keep;
+  TokenDistribution d;
+  for (int64_t i = 0; i < keep; ++i) {
+    d.ids.push_back(idx[size_t(i)]);
+    d.w.push_back(float(std::exp((double(l[size_t(idx[size_t(i)])]) - top) / p.temperature)));
+    d.total += d.w.back();
+  }
+  d.n = keep;
+  return d;
+}
+
+TEST(Sampler, CandidatesAsAFullSortGivesThem) {
+  std::mt19937 g(3);
+  const int64_t V = 20000;
+  int checked = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    // Peaked and flat distributions, ties, and ids a draft vocabulary rules out (-inf).
+    std::normal_distribution<float> d(0.0f, trial % 3 == 0 ? 0.3f : trial % 3 == 1 ? 3.0f : 8.0f);
+    std::vector<float> l(static_cast<size_t>(V));
+    for (float& x : l) x = std::round(d(g) * 64.0f) / 64.0f;
+    for (int64_t i = 0; i < V; i += 7) l[size_t(i)] = -INFINITY;
+    for (const int top_k : {0, 1, 40, 500})
+      for (const float top_p : {1.0f, 0.95f, 0.5f})
+        for (const float min_p : {0.0f, 0.05f}) {
+          SamplingParams p = plain(0.7f);
+          p.top_k = top_k, p.top_p = top_p, p.min_p = min_p;
+          Sampler s(V, p);
+          TokenDistribution got = s.make_distribution();
+          s.distribution(l.data(), {}, got);
+          const TokenDistribution want = sorted_reference(l, p);
+          ASSERT_EQ(got.n, want.n) << "trial " << trial << " top_k " << top_k << " top_p " << top_p << " min_p " << min_p;
+          for (int64_t i = 0; i < want.n; ++i) {
+            ASSERT_EQ(got.ids[size_t(i)], want.ids[size_t(i)]) << i;
+            ASSERT_NEAR(got.w[size_t(i)], want.w[size_t(i)], 1e-6 * want.w[0]) << i;
+          }
+          EXPECT_NEAR(got.total, want.total, 1e-6 * want.total);
+          ++checked;
+        }
+  }
+  EXPECT_EQ(checked, 24 * 24);
 }
 
 TEST(Sampler, RejectsBadParameters) {

@@ -22,7 +22,7 @@ void rmsnorm_rows(const float* x, const float* w, int64_t T, int64_t n, double e
 }
 
 void add_rows(float* x, const float* y, int64_t n) noexcept {
-#pragma omp parallel for simd schedule(static) if (n >= 4 * kParallelElems)
+#pragma omp parallel for schedule(static) if (n >= 4 * kParallelElems)
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 

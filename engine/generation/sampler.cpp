@@ -11,6 +11,9 @@ namespace dsinfer {
 
 namespace {
 
+// cut_candidates' bins of (top - logit): 16 a nat over 64 nats, the last holding what lies beyond.
+constexpr int64_t kPerNat = 16, kBins = 64 * kPerNat;
+
 // The largest value, in 16 running maxima the compiler keeps in vector registers:
 // std::max_element's branch per element took ~100 us over 129k logits.
 float max_value(const std::vector<float>& x) {
@@ -40,7 +43,7 @@ void validate(const SamplingParams& p, const SamplingNames& n) {
 
 Sampler::Sampler(int64_t vocab, const SamplingParams& p)
     : V_(vocab), p_(p), rng_(p.seed), work_(size_t(vocab)), idx_(size_t(vocab)), count_(size_t(vocab), 0),
-      prob_(size_t(vocab)) {
+      prob_(size_t(vocab)), bin_mass_(size_t(kBins)) {
   validate(p);
 }
 
@@ -176,7 +179,6 @@ int64_t Sampler::cut_candidates(float top, double& z) {
   // from the top whose mass reaches top_p of the whole (and those within min-p's ratio) hold
   // every token the cuts can keep, and are a prefix of the sorted order; one bin more covers
   // rounding between these sums and the exact ones over the sorted candidates.
-  constexpr int64_t kPerNat = 16, kBins = 64 * kPerNat;
   auto bin = [&](float logit) {
     const float d = (top - logit) * float(kPerNat);
     return d < float(kBins - 1) ? int64_t(d) : kBins - 1;  // -inf and far tails in the last
@@ -184,7 +186,7 @@ int64_t Sampler::cut_candidates(float top, double& z) {
   // Logits more than 80 below the top (-inf ones too) count as 80 below: e^-80 of a weight.
   for (int64_t i = 0; i < V_; ++i) prob_[size_t(i)] = std::max(work_[size_t(i)], top - 80.0f);
   simd::kernels().exp_shift_sum(prob_.data(), V_, top);
-  bin_mass_.assign(size_t(kBins), 0.0);
+  std::fill(bin_mass_.begin(), bin_mass_.end(), 0.0);
   z = 0;
   for (int64_t i = 0; i < V_; ++i) {
     bin_mass_[size_t(bin(work_[size_t(i)]))] += prob_[size_t(i)];

@@ -116,9 +116,11 @@ void Sampler::distribution(const float* logits, std::span<const int32_t> recent,
   auto by_logit = [&](int32_t a, int32_t b) {
     return work_[size_t(a)] > work_[size_t(b)] || (work_[size_t(a)] == work_[size_t(b)] && a < b);
   };
+  const bool top_k = p_.top_k > 0 && p_.top_k < V_;
+  const bool whole_mass = !top_k && (p_.top_p < 1.0f || p_.min_p > 0.0f);  // z from cut_candidates
   int64_t n = V_;
   double z = 0;
-  if (p_.top_k > 0 && p_.top_k < V_) {
+  if (top_k) {
     n = p_.top_k;
     // A heap of the best k so far with its worst on top; blocks of ids whose largest logit is
     // below that worst are passed over whole (an nth_element over the vocabulary took 1.2 ms a
@@ -138,17 +140,15 @@ void Sampler::distribution(const float* logits, std::span<const int32_t> recent,
           std::push_heap(idx_.begin(), idx_.begin() + n, by_logit);
         }
     }
-    std::sort(idx_.begin(), idx_.begin() + n, by_logit);
-    for (int64_t i = 0; i < n; ++i) z += prob_[size_t(i)] = std::exp(work_[size_t(idx_[size_t(i)])] - top);
-  } else if (p_.top_p < 1.0f || p_.min_p > 0.0f) {
+  } else if (whole_mass) {
     n = cut_candidates(top, z);
-    std::sort(idx_.begin(), idx_.begin() + n, by_logit);
-    for (int64_t i = 0; i < n; ++i) prob_[size_t(i)] = std::exp(work_[size_t(idx_[size_t(i)])] - top);
   } else {
     for (int64_t i = 0; i < V_; ++i) idx_[size_t(i)] = int32_t(i);
-    std::sort(idx_.begin(), idx_.end(), by_logit);
-    for (int64_t i = 0; i < n; ++i) z += prob_[size_t(i)] = std::exp(work_[size_t(idx_[size_t(i)])] - top);
   }
+  std::sort(idx_.begin(), idx_.begin() + n, by_logit);
+  for (int64_t i = 0; i < n; ++i) prob_[size_t(i)] = std::exp(work_[size_t(idx_[size_t(i)])] - top);
+  if (!whole_mass)
+    for (int64_t i = 0; i < n; ++i) z += prob_[size_t(i)];
   // The nucleus and min-p cuts on the untempered probabilities prob_ (the top's is 1).
   int64_t keep = n;
   if (p_.top_p < 1.0f) {

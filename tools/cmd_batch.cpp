@@ -100,7 +100,9 @@ void run_batch(const BatchOptions& o) {
   if (o.n_predict < 1) fail("-n", "must be at least 1");
   if (o.ctx < 0) fail("--ctx", "must be at least 16");
   const SamplingParams defaults = sampling_params(o.sampling);
-  spec_options(o.spec);  // before any file is opened; against the model once it is
+  // Before any file is opened; against the model once it is.
+  if (spec_options(o.spec).adaptive)
+    fail("--spec", "auto is for run, chat and bench; batch speculates with mtp or not at all (none)");
   // Inputs first: regular files only (a FIFO or a device would block or never end), and the
   // results must not be the prompts (--out X for --in X would read the prompts as results).
   std::string input;

@@ -20,7 +20,7 @@
 #include "tools/bench/bench_tokens.h"
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/bench/speculation_bench.h"
-#include "tools/bench/step_bytes.h"
+#include "tools/bench/distinct_experts.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 #include "tools/spec_flags.h"

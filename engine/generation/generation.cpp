@@ -126,16 +126,17 @@ GenerationResult Generator::generate(const GenerationRequest& r) {
         break;
       }
       piece.clear();
-      if (!spec_) {
+      if (spec_ && !started) {
+        spec_->start(cached_, int64_t(keep), c.last());
+        started = true;
+      }
+      if (!spec_ || !spec_->drafting()) {
         const int32_t t[1] = {c.last()};
         d_.forward(t, logits_);
         cached_.push_back(c.last());
+        if (spec_) spec_->plain_step();
         more = c.step(logits_.data(), piece);
         continue;
-      }
-      if (!started) {
-        spec_->start(cached_, int64_t(keep), c.last());
-        started = true;
       }
       const int64_t L = d_.n_past();
       const int32_t emitted = c.last();
@@ -165,7 +166,10 @@ GenerationResult Generator::generate(const GenerationRequest& r) {
   }
   // At rest the module's entries pair cached tokens only (its last drafted from a token that
   // was emitted but not fed).
-  if (spec_) d_.truncate(d_.n_past(), std::min(d_.mtp_past(), std::max<int64_t>(0, d_.n_past() - 1)));
+  if (spec_) {
+    spec_->settle(cached_);
+    d_.truncate(d_.n_past(), std::min(d_.mtp_past(), std::max<int64_t>(0, d_.n_past() - 1)));
+  }
   res.completion_tokens = int64_t(generated_.size());
   res.decode_s = secs(t1, clock::now());
   return res;

@@ -23,12 +23,17 @@ MtpSpeculator::MtpSpeculator(Decoder& d, Sampler& s, const SpecOptions& o)
   chain_q_.resize(V);
   verify_.reserve(V * size_t(o.draft_max + 1));
   mtp_in_.reserve(size_t(d.context()));
+  if (o_.adaptive) {
+    gov_.emplace(spec_break_even(d.model(), o_));
+    plain_hidden_.resize(size_t(SpecGovernor::kMaxPause * D_));
+  }
 }
 
 void MtpSpeculator::start(std::span<const int32_t> cached, int64_t first, int32_t emitted) {
   const int64_t L = d_.n_past(), m0 = d_.mtp_past();
   if (int64_t(cached.size()) != L || m0 < first || m0 >= L)
     fail("speculation", "the MTP cache is out of step with the main one");
+  plain_rows_ = 0;  // a new generation: the module catches up from this forward's hidden states
   const auto t0 = Clock::now();
   mtp_in_.assign(cached.begin() + m0 + 1, cached.end());
   mtp_in_.push_back(emitted);
@@ -38,6 +43,11 @@ void MtpSpeculator::start(std::span<const int32_t> cached, int64_t first, int32_
 
 std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const int32_t> history) {
   const int64_t L = d_.n_past();
+  if (plain_rows_ > 0) {
+    if (int64_t(history.size()) != L + 1 || d_.mtp_past() + plain_rows_ != L)
+      fail("speculation", "the plain steps' hidden states are out of step with the caches");
+    pair_plain(history.subspan(size_t(L + 1 - plain_rows_)));
+  }
   const int K = SpecRound::drafts_that_fit(d_.context(), L, o_.draft_max);
   r_.begin(s_, emitted, history);
   auto t0 = Clock::now();
@@ -58,7 +68,37 @@ std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const i
   // Keep `emitted` and the accepted drafts; the module keeps its entry for (h(L-1), emitted)
   // and drops the chained ones, which saw its own hidden states instead of the main model's.
   d_.truncate(L + 1 + r_.accepted(), L);
+  if (gov_) {
+    gov_->round(K, int64_t(commit.size()));
+    if (!gov_->drafting()) ++r_.stats().pauses;
+  }
   return commit;
+}
+
+void MtpSpeculator::plain_step() {
+  const std::vector<float>& h = d_.last_hidden();
+  if (!gov_ || plain_rows_ >= SpecGovernor::kMaxPause || h.size() < size_t(D_))
+    fail("speculation", "a plain step the governor did not ask for");
+  std::copy(h.end() - D_, h.end(), plain_hidden_.begin() + plain_rows_ * D_);
+  ++plain_rows_;
+  ++r_.stats().plain_steps;
+  gov_->plain_step();
+}
+
+void MtpSpeculator::pair_plain(std::span<const int32_t> next) {
+  const auto t0 = Clock::now();
+  d_.mtp_forward(next, plain_hidden_.data(), first_q_, nullptr, /*last_only=*/true);
+  plain_rows_ = 0;
+  r_.stats().draft_s += since(t0);
+}
+
+void MtpSpeculator::settle(std::span<const int32_t> cached) {
+  if (plain_rows_ == 0) return;
+  const int64_t L = d_.n_past();
+  if (int64_t(cached.size()) != L || d_.mtp_past() + plain_rows_ != L)
+    fail("speculation", "the plain steps' hidden states are out of step with the caches");
+  if (plain_rows_ > 1) pair_plain(cached.subspan(size_t(L + 1 - plain_rows_), size_t(plain_rows_ - 1)));
+  plain_rows_ = 0;
 }
 
 void MtpSpeculator::pair_committed(size_t n) {

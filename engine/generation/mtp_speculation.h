@@ -5,12 +5,17 @@
 // of the main model's own, so each forward yields 1 to draft_max + 1 tokens distributed exactly
 // as plain decoding's (greedy: the very same tokens). Both latent caches are then cut back to
 // the committed tokens and the module catches up on them, which also drafts the next round.
+// Adaptive (--spec auto), a SpecGovernor pauses drafting while rounds commit too few tokens for
+// what they read: the caller then takes plain steps (plain_step() after each), whose hidden
+// states are kept for the module to catch up on when drafting resumes.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "engine/decoder.h"
+#include "engine/generation/spec_governor.h"
 #include "engine/generation/spec_options.h"
 #include "engine/generation/spec_round.h"
 #include "engine/generation/sampler.h"
@@ -26,10 +31,15 @@ class MtpSpeculator {
   // up on positions [d.mtp_past(), n_past()) (mtp_past() >= first) and drafts the next token.
   // `cached`: the tokens of the cache, in order.
   void start(std::span<const int32_t> cached, int64_t first, int32_t emitted);
+  // Whether the next step is a round (always, unless adaptive and paused).
+  bool drafting() const { return !gov_ || gov_->drafting(); }
+  // After a plain one-token forward taken because drafting() was false.
+  void plain_step();
   // One round: drafts, feeds [emitted, drafts] to the main model, returns the tokens to commit
   // (the accepted drafts, then the main model's own). The main cache then holds `emitted` and
   // the accepted drafts; the MTP cache is one position behind it until catch_up().
-  // `history`: prompt and generated tokens so far, ending with `emitted` (for the penalties).
+  // `history`: prompt and generated tokens so far, ending with `emitted` (for the penalties and
+  // the plain steps' tokens the module catches up on first).
   std::span<const int32_t> round(int32_t emitted, std::span<const int32_t> history);
   // When every token round() returned was kept: the MTP module catches up on them and drafts.
   void catch_up();
@@ -37,6 +47,10 @@ class MtpSpeculator {
   // cache was cut to the tokens fed (emitted and the used - 1 before the last): the module pairs
   // those, so that at rest it is one position behind the main cache.
   void ended(size_t used);
+  // At the end of a generation that ended in plain steps: the module pairs the cache's tokens
+  // (`cached`, in order) up to the last, as after ended().
+  void settle(std::span<const int32_t> cached);
+  const SpecGovernor* governor() const { return gov_ ? &*gov_ : nullptr; }
 
   const SpecStats& stats() const { return r_.stats(); }
   void reset_stats() { r_.stats() = {}; }
@@ -45,6 +59,9 @@ class MtpSpeculator {
   // The module's entries for the verify's first n positions, each with the committed token after
   // it; its logits (of the last) into first_q_.
   void pair_committed(size_t n);
+  // The module's entries for the plain steps' positions, each with the token that followed it
+  // (`next`); drafts the next round when the last of them is the emitted token.
+  void pair_plain(std::span<const int32_t> next);
 
   Decoder& d_;
   Sampler& s_;
@@ -54,6 +71,9 @@ class MtpSpeculator {
   std::vector<float> first_q_;  // the MTP logits the next round's first draft comes from
   std::vector<float> chain_q_, verify_;
   std::vector<int32_t> mtp_in_;
+  std::optional<SpecGovernor> gov_;
+  std::vector<float> plain_hidden_;  // [plain_rows_][hidden]: the plain steps' since drafting paused
+  int64_t plain_rows_ = 0;
 };
 
 }  // namespace dsinfer

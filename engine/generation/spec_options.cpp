@@ -6,17 +6,25 @@
 
 namespace dsinfer {
 
-SpecKind parse_spec_kind(const std::string& s) {
-  if (s == "none") return SpecKind::None;
-  if (s == "mtp") return SpecKind::Mtp;
-  fail("--spec", "'" + s + "' is not a speculation kind (none or mtp)");
+SpecOptions parse_spec_kind(const std::string& s) {
+  SpecOptions o;
+  if (s == "none") return o;
+  o.kind = SpecKind::Mtp;
+  o.adaptive = s == "auto";
+  if (s == "mtp" || s == "auto") return o;
+  fail("--spec", "'" + s + "' is not a speculation kind (none, mtp or auto)");
+}
+
+SpecOptions for_model(SpecOptions o, const Model& m) {
+  if (o.adaptive && !m.has_mtp()) o.kind = SpecKind::None;
+  return o;
 }
 
 void validate(const SpecOptions& o) {
   if (o.draft_max < 1 || o.draft_max > kMaxDraft)
     fail("--draft-max", "must be from 1 to " + std::to_string(kMaxDraft));
   if (o.draft_vocab < 0) fail("--draft-vocab", "must not be negative (0: the whole vocabulary)");
-  if (o.draft_vocab > 0 && o.kind != SpecKind::Mtp) fail("--draft-vocab", "narrows the drafts of --spec mtp; give that too");
+  if (o.draft_vocab > 0 && o.kind != SpecKind::Mtp) fail("--draft-vocab", "narrows the drafts of --spec mtp or auto; give one of them too");
 }
 
 SessionOptions session_for(const SpecOptions& o, SessionOptions so) {
@@ -39,6 +47,8 @@ void SpecStats::add(const SpecStats& o) {
   }
   draft_s += o.draft_s;
   verify_s += o.verify_s;
+  pauses += o.pauses;
+  plain_steps += o.plain_steps;
 }
 
 double SpecStats::acceptance(int i) const {
@@ -55,7 +65,13 @@ std::string SpecStats::summary() const {
     s += buf;
   }
   std::snprintf(buf, sizeof buf, "; drafting %.2f s, verifying %.2f s", draft_s, verify_s);
-  return s + buf;
+  s += buf;
+  if (pauses > 0) {
+    std::snprintf(buf, sizeof buf, "; paused %lld times, %lld plain steps", static_cast<long long>(pauses),
+                  static_cast<long long>(plain_steps));
+    s += buf;
+  }
+  return s;
 }
 
 }  // namespace dsinfer

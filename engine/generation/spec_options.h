@@ -15,8 +15,6 @@ namespace dsinfer {
 inline constexpr int kMaxDraft = 7;
 
 enum class SpecKind { None, Mtp };
-// "none" | "mtp"; throws Error otherwise.
-SpecKind parse_spec_kind(const std::string& s);
 
 struct SpecOptions {
   SpecKind kind = SpecKind::None;
@@ -24,7 +22,15 @@ struct SpecOptions {
   // Token ids drafts score besides those the session has fed (SessionOptions::draft_vocab; the
   // session is sized with it, see session_for); 0: all.
   int64_t draft_vocab = 0;
+  // Drafting only while it pays (SpecGovernor): --spec auto, where a model without an MTP module
+  // decodes plainly.
+  bool adaptive = false;
 };
+// "none" | "mtp" | "auto" (mtp, adaptive); throws Error otherwise.
+SpecOptions parse_spec_kind(const std::string& s);
+// `o` for model `m`: auto without an MTP module becomes none.
+SpecOptions for_model(SpecOptions o, const Model& m);
+
 // `so` as a session drafting with `o` needs it.
 SessionOptions session_for(const SpecOptions& o, SessionOptions so);
 // Throws Error naming the flag when the options are out of range, or cannot run on `m`.
@@ -37,6 +43,7 @@ struct SpecStats {
   int64_t committed = 0;  // tokens they produced (accepted drafts and the main model's own)
   std::array<int64_t, kMaxDraft> drafted{}, accepted{};  // per draft position
   double draft_s = 0, verify_s = 0;                      // MTP forwards; main forwards
+  int64_t pauses = 0, plain_steps = 0;                   // --spec auto: drafting paused, steps without
 
   void add(const SpecStats& o);
   double tokens_per_forward() const { return rounds ? double(committed) / double(rounds) : 0.0; }

@@ -174,9 +174,11 @@ TEST(BatchSpec, FlagsOutOfRange) {
     EXPECT_EQ(r.exit_code, 1) << bad;
     EXPECT_NE(r.err.find("--draft-vocab"), std::string::npos) << bad << ": " << r.err;
   }
-  r = test::run_dsinfer(base + " --spec eagle");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--spec"), std::string::npos) << r.err;
+  for (const char* bad : {" --spec eagle", " --spec auto"}) {  // batch has no pauses between rounds
+    r = test::run_dsinfer(base + bad);
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_NE(r.err.find("--spec"), std::string::npos) << bad << ": " << r.err;
+  }
 }
 
 }  // namespace

@@ -70,6 +70,15 @@ TEST(Run, SpeculationSameTextAndItsErrors) {
   auto r = test::run_dsinfer("run " + test::fixture("tiny-v2lite-bf16") + " --tokens 1,2,3 -n 2 --spec mtp");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--spec: mtp needs an MTP module"), std::string::npos) << r.err;
+  // auto: speculates where the model has a module and it pays, else decodes plainly.
+  const std::string longer = "run " + demo() + " -p 'And God said' -n 120 --temp 0 ";
+  auto a = test::run_dsinfer(longer + "--spec auto --stats");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(test::run_dsinfer(longer + "--quiet").out, a.out);
+  EXPECT_NE(a.err.find("plain steps"), std::string::npos) << a.err;  // the demo's drafts pause
+  r = test::run_dsinfer("run " + test::fixture("tiny-v2lite-bf16") + " --tokens 1,2,3 -n 2 --spec auto --stats");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("speculation"), std::string::npos) << r.err;
 }
 
 TEST(Run, ExitCodes) {

@@ -13,9 +13,10 @@
 #include "engine/experts/expert_store.h"
 #include "engine/fast/draft_vocabulary.h"
 #include "engine/generation/generation.h"
+#include "engine/generation/spec_governor.h"
 #include "simd/error.h"
 #include "tools/bench/bench_tokens.h"
-#include "tools/bench/step_bytes.h"
+#include "tools/bench/distinct_experts.h"
 #include "tools/store_stats.h"
 
 namespace dsinfer::cli {
@@ -208,6 +209,7 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
                                {"distinct_experts_per_layer", k.distinct / double(std::max<int64_t>(1, sb.moe_layers))},
                                {"mtp_ms", k.mtp_s * 1e3},
                                {"mtp_ratio", k.mtp_ratio}});
+    j["auto_break_even"] = spec_break_even(m, o.spec);
     j["projected_speedup"] = {{"at_measured_acceptance", at_measured.tokens / at_measured.cost},
                               {"at_0.8", at_80.tokens / at_80.cost}};
     if (narrowed) {
@@ -225,8 +227,9 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
     return;
   }
   std::printf("model               %s (load %.2f s, %d threads)\n", o.model.c_str(), load_s, omp_get_max_threads());
-  std::printf("speculation         mtp, draft-max %d, greedy, 16 prompt tokens (%s), %lld generated, %lld reps\n", K,
-              tok.from_text() ? "from the text" : "random", (long long)o.gen, (long long)o.reps);
+  std::printf("speculation         %s, draft-max %d, greedy, 16 prompt tokens (%s), %lld generated, %lld reps\n",
+              o.spec.adaptive ? "auto" : "mtp", K, tok.from_text() ? "from the text" : "random", (long long)o.gen,
+              (long long)o.reps);
   std::printf("  plain decode      %.2f tok/s\n", tp);
   std::printf("  speculative       %.2f tok/s (%.2fx), %s\n", ts, ts / tp, st.summary().c_str());
   if (store) {
@@ -248,6 +251,9 @@ void run_speculation_bench(const Model& m, SessionOptions so, const SpecBenchOpt
               "%.2fx at 0.80 (%.2f for %.2f)\n",
               at_measured.tokens / at_measured.cost, a_measured, at_measured.tokens, at_measured.cost,
               at_80.tokens / at_80.cost, at_80.tokens, at_80.cost);
+  std::printf("auto's rule         drafts while rounds commit %.2f tokens or more (their bytes: %.2f steps, "
+              "x %.2f)\n",
+              spec_break_even(m, o.spec), spec_round_cost(m, K, o.spec.draft_vocab), kSpecMargin);
   if (narrowed && o.text.empty())
     std::printf("draft vocabulary    the first %lld ids and the tokens fed; give --text to measure what share of a "
                 "text's tokens that names\n",

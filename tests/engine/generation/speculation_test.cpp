@@ -100,7 +100,7 @@ GenerationResult generate(Generator& g, const Case& c) {
 // Plain and speculative sessions side by side on the same requests.
 void expect_greedy_identical(const Model& m, const Tokenizer* tok, const std::vector<Case>& cases, SamplingParams sp,
                              int64_t context, std::vector<int> drafts, EngineKind engine = EngineKind::Fast,
-                             int64_t draft_vocab = 0) {
+                             int64_t draft_vocab = 0, bool adaptive = false) {
   SessionOptions so;
   so.context = context;
   so.engine = engine;
@@ -108,7 +108,7 @@ void expect_greedy_identical(const Model& m, const Tokenizer* tok, const std::ve
   auto plain_d = make_decoder(m, so);
   Generator plain(*plain_d, tok, sp);
   for (int k : drafts) {
-    const SpecOptions o{SpecKind::Mtp, k, draft_vocab};
+    const SpecOptions o{SpecKind::Mtp, k, draft_vocab, adaptive};
     auto spec_d = make_decoder(m, session_for(o, so));
     Generator spec(*spec_d, tok, sp, o);
     SpecStats total;
@@ -122,9 +122,12 @@ void expect_greedy_identical(const Model& m, const Tokenizer* tok, const std::ve
       EXPECT_EQ(spec_d->n_past(), int64_t(spec.cached().size()));
       total.add(b.spec);
     }
-    std::printf("[ measured ] draft-max %d, draft vocabulary %lld: %s\n", k, (long long)draft_vocab,
-                total.summary().c_str());
+    std::printf("[ measured ] draft-max %d, draft vocabulary %lld%s: %s\n", k, (long long)draft_vocab,
+                adaptive ? ", auto" : "", total.summary().c_str());
     EXPECT_GT(total.rounds, 0);
+    if (adaptive) {
+      EXPECT_GT(total.plain_steps, 0);  // the plain steps between rounds were taken
+    }
   }
 }
 
@@ -166,6 +169,51 @@ TEST(SpeculationGreedy, DemoModelSameTokensAsPlainDecoding) {
   expect_greedy_identical(*m, tok.get(), tight, sp, 21, {1, kMaxDraft});
 }
 
+// --spec auto: drafting pauses (the demo model's rounds must commit 1.91 tokens to pay for
+// their bytes) and resumes, the module catching up on the plain steps; the same tokens.
+TEST(SpeculationAuto, DemoModelSameTokensAsPlainDecoding) {
+  auto m = Model::open(kDemo);
+  auto tok = open_model_tokenizer(*m);
+  std::vector<Case> cases;
+  for (const std::string& s : heldout_lines(10)) cases.push_back({with_bos(*tok, s), 60, {}});
+  cases[3].stop = {" and"};
+  cases[4].max_tokens = 1;
+  SamplingParams sp;
+  expect_greedy_identical(*m, tok.get(), cases, sp, 1024, {1, 2}, EngineKind::Fast, 0, true);
+  expect_greedy_identical(*m, tok.get(), cases, sp, 1024, {1}, EngineKind::Fast, 64, true);
+  std::vector<Case> tight;
+  for (const Case& c : cases) tight.push_back({std::vector<int32_t>(c.prompt.begin(), c.prompt.begin() + 5), 100, {}});
+  expect_greedy_identical(*m, tok.get(), tight, sp, 40, {1}, EngineKind::Fast, 0, true);
+}
+
+// Seeded sampling with --spec auto draws the same tokens every run: its pauses follow the tokens
+// rounds commit, never timings.
+TEST(SpeculationAuto, SeededRunsRepeat) {
+  auto m = Model::open(kDemo);
+  auto tok = open_model_tokenizer(*m);
+  SamplingParams sp;
+  sp.temperature = 0.8f;
+  sp.seed = 11;
+  SessionOptions so;
+  so.context = 512;
+  const SpecOptions o{SpecKind::Mtp, 2, 0, true};
+  std::vector<int32_t> first;
+  SpecStats st;
+  for (int run = 0; run < 3; ++run) {
+    auto d = make_decoder(*m, so);
+    Generator g(*d, tok.get(), sp, o);
+    const GenerationResult r = generate(g, {with_bos(*tok, "And the LORD spake unto Moses, saying,"), 200, {}});
+    if (run == 0) {
+      first = g.generated();
+      st = r.spec;
+    }
+    EXPECT_EQ(g.generated(), first) << "run " << run;
+    EXPECT_EQ(r.spec.plain_steps, st.plain_steps) << "run " << run;
+  }
+  std::printf("[ measured ] temperature 0.8, auto: %s\n", st.summary().c_str());
+  EXPECT_GT(st.pauses, 0);
+}
+
 TEST(SpeculationGreedy, FixtureCheckpointSameTokensBothEngines) {
   auto m = Model::open(test::fixture("tiny-v3-fp8"));
   std::vector<Case> cases;
@@ -179,7 +227,7 @@ TEST(SpeculationGreedy, FixtureCheckpointSameTokensBothEngines) {
 // Chat-style turns: the second prompt extends the first turn's tokens, so the cache is reused;
 // the MTP module's entries must be cut and recomputed where needed for the drafts to stay right
 // (the tokens are the same either way; acceptance and the MTP logits tell).
-TEST(SpeculationGreedy, SecondTurnReusesBothCaches) {
+void expect_module_in_step_after_turns(const SpecOptions& o) {
   auto m = Model::open(kDemo);
   auto tok = open_model_tokenizer(*m);
   SamplingParams sp;
@@ -187,10 +235,12 @@ TEST(SpeculationGreedy, SecondTurnReusesBothCaches) {
   SessionOptions so;
   so.context = 512;
   auto pd = make_decoder(*m, so), sd = make_decoder(*m, so);
-  Generator plain(*pd, tok.get(), sp), spec(*sd, tok.get(), sp, SpecOptions{SpecKind::Mtp, 2});
+  Generator plain(*pd, tok.get(), sp), spec(*sd, tok.get(), sp, o);
   std::vector<int32_t> prompt = with_bos(*tok, "And the LORD spake unto Moses, saying,");
+  SpecStats st;
   for (int turn = 0; turn < 3; ++turn) {
     const GenerationResult a = generate(plain, {prompt, 30, {}}), b = generate(spec, {prompt, 30, {}});
+    st.add(b.spec);
     ASSERT_EQ(plain.generated(), spec.generated()) << "turn " << turn;
     EXPECT_EQ(b.reused_tokens + 1, a.reused_tokens + (turn == 0 ? 1 : 0)) << "turn " << turn;
     // The module's cache pairs every cached position but the last with the token after it.
@@ -219,8 +269,20 @@ TEST(SpeculationGreedy, SecondTurnReusesBothCaches) {
   const int32_t one[1] = {next};
   sd->mtp_forward(one, hidden.data() + (n - 1) * D, got, nullptr, true);
   const float d = test::max_abs(want, got);
-  std::printf("[ measured ] MTP logits after three speculative turns vs a fresh stepwise pass: max|diff| %.3g\n", d);
+  std::printf("[ measured ] MTP logits after three speculative turns%s vs a fresh stepwise pass: max|diff| %.3g (%s)\n",
+              o.adaptive ? " (auto)" : "", d, st.summary().c_str());
   EXPECT_LE(d, 1e-5f);  // measured 0; a stale or shifted entry moves them by 1e-2 or more
+  if (o.adaptive) {
+    EXPECT_GT(st.plain_steps, 0);
+  }
+}
+
+TEST(SpeculationGreedy, SecondTurnReusesBothCaches) { expect_module_in_step_after_turns(SpecOptions{SpecKind::Mtp, 2}); }
+
+// --spec auto: turns that end paused and rounds that resume after plain steps leave the module
+// as drafting throughout would.
+TEST(SpeculationAuto, SecondTurnReusesBothCaches) {
+  expect_module_in_step_after_turns(SpecOptions{SpecKind::Mtp, 1, 0, true});
 }
 
 // A turn that ends inside a round (its length reached after an accepted draft) leaves the
@@ -234,14 +296,22 @@ TEST(SpeculationGreedy, TurnEndingMidRoundLeavesTheModuleInStep) {
   SessionOptions so;
   so.context = 256;
   auto d = make_decoder(*m, so);
-  Generator g(*d, tok.get(), sp, SpecOptions{SpecKind::Mtp, 3});
-  for (const std::string& line : heldout_lines(6))
-    for (int64_t n = 3; n <= 6; ++n) {
-      d->reset();
-      const GenerationResult r = generate(g, {with_bos(*tok, line), n, {}});
-      ASSERT_EQ(r.completion_tokens, n);
-      EXPECT_EQ(d->mtp_past(), d->n_past() - 1) << line << " / " << n;
+  // auto's pauses carry from turn to turn, so that some of these end in plain steps.
+  for (const SpecOptions& o : {SpecOptions{SpecKind::Mtp, 3}, SpecOptions{SpecKind::Mtp, 1, 0, true}}) {
+    Generator g(*d, tok.get(), sp, o);
+    int64_t plain_steps = 0;
+    for (const std::string& line : heldout_lines(6))
+      for (int64_t n = 3; n <= 6; ++n) {
+        d->reset();
+        const GenerationResult r = generate(g, {with_bos(*tok, line), n, {}});
+        ASSERT_EQ(r.completion_tokens, n);
+        EXPECT_EQ(d->mtp_past(), d->n_past() - 1) << line << " / " << n << (o.adaptive ? " (auto)" : "");
+        plain_steps += r.spec.plain_steps;
+      }
+    if (o.adaptive) {
+      EXPECT_GT(plain_steps, 0);
     }
+  }
 }
 
 // Sampling: the tokens at positions 1 and 2 of the continuation (the first ones drafts decide)

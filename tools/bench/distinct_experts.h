@@ -1,26 +1,14 @@
-// What a forward pass reads, for the bench's bounds: the weight bytes every step reads whatever
-// it routes to, one routed expert's bytes, and a router hook counting the distinct experts a
-// pass routes to.
+// A router hook counting the distinct experts a pass routes to, for the bench's bytes bounds
+// (engine/model/weight_bytes.h has the bytes).
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "engine/decoder.h"
 #include "engine/model/model.h"
+#include "engine/model/weight_bytes.h"
 
 namespace dsinfer::cli {
-
-// Bytes one step reads whatever it routes to (attention, shared experts, dense layers, routers,
-// the lm_head), and the bytes of one routed expert (an average one).
-struct StepBytes {
-  uint64_t shared = 0, expert = 0;
-  int64_t moe_layers = 0;
-};
-StepBytes step_bytes(const Model& model);
-// Weight bytes one decoded token reads: the above with k experts per MoE layer and one
-// embedding row.
-uint64_t bytes_per_token(const Model& model);
-uint64_t bytes_of(const Matrix& m);
 
 // Counts the distinct experts each pass routes to, summed over the main MoE layers and passes.
 class DistinctExperts final : public RouterBiasHook {

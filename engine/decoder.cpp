@@ -45,6 +45,11 @@ void only_sequence_zero(int32_t s) {
 }
 }  // namespace
 
+void Decoder::mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) {
+  std::vector<float> unused;
+  mtp_forward(next_tokens, hidden, unused, nullptr, /*last_only=*/true);
+}
+
 void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&,
                             const MultiOutput&) {
   fail("--engine", "several sequences at once need the fast engine");

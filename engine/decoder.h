@@ -88,6 +88,10 @@ class Decoder {
   // [vocab]: speculative decoding drafts from it). Positions continue from mtp_past().
   virtual void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
                            RouterRecord* rec = nullptr, bool last_only = false) = 0;
+  // Only the MTP cache entries mtp_forward would write for these positions, without their
+  // outputs (no attention, experts or head): what a later draft attends to, at a fraction of
+  // the cost. This default runs mtp_forward.
+  virtual void mtp_fill(std::span<const int32_t> next_tokens, const float* hidden);
   // The last entry's MTP output after its head norm [hidden], from the last mtp_forward():
   // what a chained draft feeds back in place of the main model's hidden state.
   virtual const float* last_mtp_hidden() const = 0;

@@ -263,6 +263,24 @@ void FastDecoder::forward_multi(std::span<const int32_t> seq, std::span<const in
       });
 }
 
+template <class Place>
+void FastDecoder::mtp_inputs(std::span<const int32_t> next_tokens, const float* hidden, int64_t c0, int64_t n,
+                             Place place) {
+  const ModelConfig& c = model_.config();
+  const MtpWeights& m = *model_.weights().mtp;
+  const int64_t D = c.hidden_size;
+  for (int64_t t = 0; t < n; ++t) {
+    place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
+    float* row = cat_.data() + t * 2 * D;
+    dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
+    // Embedding half first: the released weights follow that order (see fixtures README).
+    rmsnorm_rows(e_.data(), m.enorm.data(), 1, D, c.rms_norm_eps, row);
+    rmsnorm_rows(hidden + (c0 + t) * D, m.hnorm.data(), 1, D, c.rms_norm_eps, row + D);
+  }
+  jobs_.assign(1, LinearJob{&m.eh_proj, q8_acts(cat_.data(), n, 2 * D, catq_.data()), x_.data()});
+  run_linear(jobs_);
+}
+
 template <class Place, class Done>
 void FastDecoder::run_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, RouterRecord* rec,
                                  Place place, Done done) {
@@ -271,21 +289,31 @@ void FastDecoder::run_mtp_chunks(std::span<const int32_t> next_tokens, const flo
   const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size;
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
-    for (int64_t t = 0; t < n; ++t) {
-      place(c0 + t, slot_cache_[size_t(t)], slot_pos_[size_t(t)]);
-      float* row = cat_.data() + t * 2 * D;
-      dequant_row(m.embed, next_tokens[size_t(c0 + t)], e_.data());
-      // Embedding half first: the released weights follow that order (see fixtures README).
-      rmsnorm_rows(e_.data(), m.enorm.data(), 1, D, c.rms_norm_eps, row);
-      rmsnorm_rows(hidden + (c0 + t) * D, m.hnorm.data(), 1, D, c.rms_norm_eps, row + D);
-    }
     const auto chunk = next_tokens.subspan(size_t(c0), size_t(n));
+    mtp_inputs(next_tokens, hidden, c0, n, place);
     recall_experts(chunk, c.num_hidden_layers, c.num_hidden_layers + 1);
-    jobs_.assign(1, LinearJob{&m.eh_proj, q8_acts(cat_.data(), n, 2 * D, catq_.data()), x_.data()});
-    run_linear(jobs_);
     layer(m.layer, c.num_hidden_layers, 0, chunk, rec);
     rmsnorm_rows(x_.data(), m.head_norm.data(), n, D, c.rms_norm_eps, h_.data());
     done(c0, n);
+  }
+}
+
+void FastDecoder::mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_input_tokens(model_, next_tokens, mtp_past_[0], mtp_caches_[0].capacity(), "MTP input");
+  const ModelConfig& c = model_.config();
+  const LayerWeights& w = model_.weights().mtp->layer;
+  const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size;
+  for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
+    const int64_t n = std::min(chunk_, T - c0);
+    mtp_inputs(next_tokens, hidden, c0, n, [&](int64_t, TypedLatentCache*& cache, int64_t& pos) {
+      cache = &mtp_caches_[0];
+      pos = mtp_past_[0]++;
+    });
+    // layer()'s first steps, up to its cache stores.
+    rmsnorm_rows(x_.data(), w.attn_norm.data(), n, D, c.rms_norm_eps, h_.data());
+    const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
+    mla_store_only(c, w.attn, rope_, slots, 0, q8_acts(h_.data(), n, D, hq_.data()), mla_);
   }
 }
 

@@ -28,6 +28,7 @@ class FastDecoder final : public Decoder {
                bool last_only = false) override;
   void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
                    RouterRecord* rec = nullptr, bool last_only = false) override;
+  void mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) override;
   const float* last_mtp_hidden() const override { return mtp_hidden_.data(); }
   void mtp_forward_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens, const float* hidden,
                          std::vector<float>& logits) override;
@@ -56,6 +57,10 @@ class FastDecoder final : public Decoder {
   template <class Place, class Done>
   void run_chunks(std::span<const int32_t> tokens, ForwardTrace* trace, Place place, Done done);
   // The MTP module's chunk loop, as run_chunks: done(c0, n) reads the head-normed rows h_.
+  // The MTP module's input for tokens c0..c0+n placed by `place`: eh_proj of the normed
+  // embedding and hidden rows, into x_.
+  template <class Place>
+  void mtp_inputs(std::span<const int32_t> next_tokens, const float* hidden, int64_t c0, int64_t n, Place place);
   template <class Place, class Done>
   void run_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, RouterRecord* rec, Place place,
                       Done done);

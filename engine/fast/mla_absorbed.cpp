@@ -147,4 +147,15 @@ void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& r
   project_out(d, w, T, out, s);
 }
 
+void mla_store_only(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, const TokenSlots& slots,
+                    int64_t layer, const Acts& h, MlaScratch& s) {
+  const Dims d(c);
+  const int64_t T = h.T;
+  s.jobs.assign(1, LinearJob{&w.kv_a, h, s.kv_a.data()});
+  run_linear(s.jobs);
+#pragma omp parallel for schedule(static) if (T >= kParallelTokens)
+  for (int64_t t = 0; t < T; ++t) rope.angles(slots.pos[t], s.rope_cs.data() + t * 2 * rope.pairs());
+  store_latents(c, d, w, rope, slots, layer, T, s);
+}
+
 }  // namespace dsinfer

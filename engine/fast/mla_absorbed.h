@@ -45,5 +45,8 @@ struct MlaScratch {
 // position, then attends causally. out [T][hidden].
 void mla_absorbed(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, const TokenSlots& slots,
                   int64_t layer, const Acts& h, float* out, MlaScratch& s);
+// mla_absorbed's cache stores alone (the same bits), for entries nobody reads the output of.
+void mla_store_only(const ModelConfig& c, const AttentionWeights& w, const Rope& rope, const TokenSlots& slots,
+                    int64_t layer, const Acts& h, MlaScratch& s);
 
 }  // namespace dsinfer

@@ -46,7 +46,7 @@ std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const i
   if (plain_rows_ > 0) {
     if (int64_t(history.size()) != L + 1 || d_.mtp_past() + plain_rows_ != L)
       fail("speculation", "the plain steps' hidden states are out of step with the caches");
-    pair_plain(history.subspan(size_t(L + 1 - plain_rows_)));
+    pair_plain(history.subspan(size_t(L + 1 - plain_rows_)), /*draft=*/true);
   }
   const int K = SpecRound::drafts_that_fit(d_.context(), L, o_.draft_max);
   r_.begin(s_, emitted, history);
@@ -85,9 +85,12 @@ void MtpSpeculator::plain_step() {
   gov_->plain_step();
 }
 
-void MtpSpeculator::pair_plain(std::span<const int32_t> next) {
+void MtpSpeculator::pair_plain(std::span<const int32_t> next, bool draft) {
   const auto t0 = Clock::now();
-  d_.mtp_forward(next, plain_hidden_.data(), first_q_, nullptr, /*last_only=*/true);
+  // Only the last entry's output drafts; the others need only be in the cache.
+  const size_t filled = draft ? next.size() - 1 : next.size();
+  if (filled > 0) d_.mtp_fill(next.first(filled), plain_hidden_.data());
+  if (draft) d_.mtp_forward(next.last(1), plain_hidden_.data() + int64_t(filled) * D_, first_q_, nullptr, true);
   plain_rows_ = 0;
   r_.stats().draft_s += since(t0);
 }
@@ -97,7 +100,7 @@ void MtpSpeculator::settle(std::span<const int32_t> cached) {
   const int64_t L = d_.n_past();
   if (int64_t(cached.size()) != L || d_.mtp_past() + plain_rows_ != L)
     fail("speculation", "the plain steps' hidden states are out of step with the caches");
-  if (plain_rows_ > 1) pair_plain(cached.subspan(size_t(L + 1 - plain_rows_), size_t(plain_rows_ - 1)));
+  if (plain_rows_ > 1) pair_plain(cached.subspan(size_t(L + 1 - plain_rows_), size_t(plain_rows_ - 1)), false);
   plain_rows_ = 0;
 }
 

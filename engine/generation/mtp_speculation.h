@@ -60,8 +60,8 @@ class MtpSpeculator {
   // it; its logits (of the last) into first_q_.
   void pair_committed(size_t n);
   // The module's entries for the plain steps' positions, each with the token that followed it
-  // (`next`); drafts the next round when the last of them is the emitted token.
-  void pair_plain(std::span<const int32_t> next);
+  // (`next`); with `draft` (the last of them is the emitted token) drafts the next round.
+  void pair_plain(std::span<const int32_t> next, bool draft);
 
   Decoder& d_;
   Sampler& s_;

@@ -31,7 +31,8 @@ void SpecGovernor::round(int drafts, int64_t tokens) {
   int64_t sum = 0;
   for (int i = 0; i < n; ++i) sum += recent_[size_t(i)];
   if (double(sum) >= break_even_ * double(n)) {
-    if (judged_ == kJudgeAfter) next_pause_ = kFirstPause;  // it pays again: a later loss pauses briefly
+    // A whole window that pays: a later loss pauses briefly again. (Not a lucky first few rounds.)
+    if (judged_ == kWindow) next_pause_ = kFirstPause;
     return;
   }
   pause_left_ = next_pause_;

@@ -42,11 +42,24 @@ TEST(SpecGovernor, PausesWhenRoundsCommitTooFewAndBacksOff) {
   }
   EXPECT_EQ(want, SpecGovernor::kMaxPause);
   EXPECT_EQ(g.pauses(), 8);
-  // Rounds that pay after a pause: drafting goes on, and the next loss pauses briefly again.
+  // A whole window of rounds that pay: the next loss pauses briefly again.
   plain_steps_until_drafting(g);
   EXPECT_EQ(rounds_until_pause(g, 2, 50), -1);
   EXPECT_EQ(rounds_until_pause(g, 1), SpecGovernor::kWindow / 2 + 1);  // the window's mean falls below 1.5
   EXPECT_EQ(plain_steps_until_drafting(g), SpecGovernor::kFirstPause);
+}
+
+TEST(SpecGovernor, AFewLuckyRoundsKeepTheBackOff) {
+  SpecGovernor g(1.9);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_EQ(rounds_until_pause(g, 1), SpecGovernor::kJudgeAfter);
+    plain_steps_until_drafting(g);
+  }
+  // Four rounds that pay, then one that does not: the window's mean (1.8) pauses as long as the
+  // back-off had come to.
+  for (int64_t t : {2, 2, 2, 2, 1}) g.round(1, t);
+  EXPECT_FALSE(g.drafting());
+  EXPECT_EQ(plain_steps_until_drafting(g), 8 * SpecGovernor::kFirstPause);
 }
 
 TEST(SpecGovernor, JudgesTheMeanOfRecentRounds) {

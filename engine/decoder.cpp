@@ -50,12 +50,22 @@ void Decoder::mtp_fill(std::span<const int32_t> next_tokens, const float* hidden
   mtp_forward(next_tokens, hidden, unused, nullptr, /*last_only=*/true);
 }
 
+void Decoder::mtp_catch_up(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits) {
+  if (next_tokens.empty()) fail("mtp_catch_up", "no tokens");
+  const size_t n = next_tokens.size() - 1;
+  if (n > 0) mtp_fill(next_tokens.first(n), hidden);
+  mtp_forward(next_tokens.last(1), hidden + int64_t(n) * model().config().hidden_size, logits, nullptr, true);
+}
+
 void Decoder::forward_multi(std::span<const int32_t>, std::span<const int32_t>, std::vector<float>&,
                             const MultiOutput&) {
   fail("--engine", "several sequences at once need the fast engine");
 }
 void Decoder::mtp_forward_multi(std::span<const int32_t>, std::span<const int32_t>, const float*,
                                 std::vector<float>&) {
+  fail("--engine", "several sequences at once need the fast engine");
+}
+void Decoder::mtp_fill_multi(std::span<const int32_t>, std::span<const int32_t>, const float*) {
   fail("--engine", "several sequences at once need the fast engine");
 }
 void Decoder::set_router_bias_hook(RouterBiasHook*) {

@@ -92,6 +92,9 @@ class Decoder {
   // outputs (no attention, experts or head): what a later draft attends to, at a fraction of
   // the cost. This default runs mtp_forward.
   virtual void mtp_fill(std::span<const int32_t> next_tokens, const float* hidden);
+  // mtp_forward with last_only, the entries before the last filled (mtp_fill): the same cache
+  // and last logits at about the cost of one entry. How speculation catches the module up.
+  void mtp_catch_up(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits);
   // The last entry's MTP output after its head norm [hidden], from the last mtp_forward():
   // what a chained draft feeds back in place of the main model's hidden state.
   virtual const float* last_mtp_hidden() const = 0;
@@ -126,6 +129,8 @@ class Decoder {
   // each of the k sequences present, in the order those entries appear.
   virtual void mtp_forward_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens,
                                  const float* hidden, std::vector<float>& logits);
+  // mtp_fill for entries of several sequences, as mtp_forward_multi takes them.
+  virtual void mtp_fill_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens, const float* hidden);
   // Sequence s's last_mtp_hidden(), MTP positions, and its MTP cut (n <= seq_mtp_past(s)).
   virtual const float* seq_mtp_hidden(int32_t s) const;
   virtual int64_t seq_mtp_past(int32_t s) const;

@@ -298,23 +298,39 @@ void FastDecoder::run_mtp_chunks(std::span<const int32_t> next_tokens, const flo
   }
 }
 
-void FastDecoder::mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) {
-  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
-  check_input_tokens(model_, next_tokens, mtp_past_[0], mtp_caches_[0].capacity(), "MTP input");
+template <class Place>
+void FastDecoder::fill_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, Place place) {
   const ModelConfig& c = model_.config();
   const LayerWeights& w = model_.weights().mtp->layer;
   const int64_t T = int64_t(next_tokens.size()), D = c.hidden_size;
   for (int64_t c0 = 0; c0 < T; c0 += chunk_) {
     const int64_t n = std::min(chunk_, T - c0);
-    mtp_inputs(next_tokens, hidden, c0, n, [&](int64_t, TypedLatentCache*& cache, int64_t& pos) {
-      cache = &mtp_caches_[0];
-      pos = mtp_past_[0]++;
-    });
+    mtp_inputs(next_tokens, hidden, c0, n, place);
     // layer()'s first steps, up to its cache stores.
     rmsnorm_rows(x_.data(), w.attn_norm.data(), n, D, c.rms_norm_eps, h_.data());
     const TokenSlots slots{slot_cache_.data(), slot_pos_.data()};
     mla_store_only(c, w.attn, rope_, slots, 0, q8_acts(h_.data(), n, D, hq_.data()), mla_);
   }
+}
+
+void FastDecoder::mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_input_tokens(model_, next_tokens, mtp_past_[0], mtp_caches_[0].capacity(), "MTP input");
+  fill_mtp_chunks(next_tokens, hidden, [&](int64_t, TypedLatentCache*& cache, int64_t& pos) {
+    cache = &mtp_caches_[0];
+    pos = mtp_past_[0]++;
+  });
+}
+
+void FastDecoder::mtp_fill_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens,
+                                 const float* hidden) {
+  if (!model_.has_mtp()) fail(model_.path(), "this model has no MTP module");
+  check_multi(seq, next_tokens, mtp_past_, mtp_caches_, "mtp_fill_multi", "MTP input");
+  fill_mtp_chunks(next_tokens, hidden, [&](int64_t i, TypedLatentCache*& cache, int64_t& pos) {
+    const auto s = size_t(seq[size_t(i)]);
+    cache = &mtp_caches_[s];
+    pos = mtp_past_[s]++;
+  });
 }
 
 void FastDecoder::mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,

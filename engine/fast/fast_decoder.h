@@ -29,6 +29,8 @@ class FastDecoder final : public Decoder {
   void mtp_forward(std::span<const int32_t> next_tokens, const float* hidden, std::vector<float>& logits,
                    RouterRecord* rec = nullptr, bool last_only = false) override;
   void mtp_fill(std::span<const int32_t> next_tokens, const float* hidden) override;
+  void mtp_fill_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens,
+                      const float* hidden) override;
   const float* last_mtp_hidden() const override { return mtp_hidden_.data(); }
   void mtp_forward_multi(std::span<const int32_t> seq, std::span<const int32_t> next_tokens, const float* hidden,
                          std::vector<float>& logits) override;
@@ -61,6 +63,9 @@ class FastDecoder final : public Decoder {
   // embedding and hidden rows, into x_.
   template <class Place>
   void mtp_inputs(std::span<const int32_t> next_tokens, const float* hidden, int64_t c0, int64_t n, Place place);
+  // mtp_fill's chunk loop, entries placed by `place` as in run_mtp_chunks.
+  template <class Place>
+  void fill_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, Place place);
   template <class Place, class Done>
   void run_mtp_chunks(std::span<const int32_t> next_tokens, const float* hidden, RouterRecord* rec, Place place,
                       Done done);

@@ -34,11 +34,9 @@ void MtpSpeculator::start(std::span<const int32_t> cached, int64_t first, int32_
   if (int64_t(cached.size()) != L || m0 < first || m0 >= L)
     fail("speculation", "the MTP cache is out of step with the main one");
   plain_rows_ = 0;  // a new generation: the module catches up from this forward's hidden states
-  const auto t0 = Clock::now();
   mtp_in_.assign(cached.begin() + m0 + 1, cached.end());
   mtp_in_.push_back(emitted);
-  d_.mtp_forward(mtp_in_, d_.last_hidden().data() + (m0 - first) * D_, first_q_, nullptr, /*last_only=*/true);
-  r_.stats().draft_s += since(t0);
+  pair(mtp_in_, d_.last_hidden().data() + (m0 - first) * D_, /*draft=*/true);
 }
 
 std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const int32_t> history) {
@@ -46,7 +44,8 @@ std::span<const int32_t> MtpSpeculator::round(int32_t emitted, std::span<const i
   if (plain_rows_ > 0) {
     if (int64_t(history.size()) != L + 1 || d_.mtp_past() + plain_rows_ != L)
       fail("speculation", "the plain steps' hidden states are out of step with the caches");
-    pair_plain(history.subspan(size_t(L + 1 - plain_rows_)), /*draft=*/true);
+    pair(history.subspan(size_t(L + 1 - plain_rows_)), plain_hidden_.data(), /*draft=*/true);
+    plain_rows_ = 0;
   }
   const int K = SpecRound::drafts_that_fit(d_.context(), L, o_.draft_max);
   r_.begin(s_, emitted, history);
@@ -85,41 +84,34 @@ void MtpSpeculator::plain_step() {
   gov_->plain_step();
 }
 
-void MtpSpeculator::pair_plain(std::span<const int32_t> next, bool draft) {
-  const auto t0 = Clock::now();
-  // Only the last entry's output drafts; the others need only be in the cache.
-  const size_t filled = draft ? next.size() - 1 : next.size();
-  if (filled > 0) d_.mtp_fill(next.first(filled), plain_hidden_.data());
-  if (draft) d_.mtp_forward(next.last(1), plain_hidden_.data() + int64_t(filled) * D_, first_q_, nullptr, true);
-  plain_rows_ = 0;
-  r_.stats().draft_s += since(t0);
-}
-
 void MtpSpeculator::settle(std::span<const int32_t> cached) {
   if (plain_rows_ == 0) return;
   const int64_t L = d_.n_past();
   if (int64_t(cached.size()) != L || d_.mtp_past() + plain_rows_ != L)
     fail("speculation", "the plain steps' hidden states are out of step with the caches");
-  if (plain_rows_ > 1) pair_plain(cached.subspan(size_t(L + 1 - plain_rows_), size_t(plain_rows_ - 1)), false);
+  if (plain_rows_ > 1)
+    pair(cached.subspan(size_t(L + 1 - plain_rows_), size_t(plain_rows_ - 1)), plain_hidden_.data(), false);
   plain_rows_ = 0;
 }
 
-void MtpSpeculator::pair_committed(size_t n) {
+void MtpSpeculator::pair(std::span<const int32_t> next, const float* hidden, bool draft) {
   const auto t0 = Clock::now();
-  // Entries for positions L..L+n-1: hidden rows 0..n-1 of the verify forward, with the token that
-  // followed each.
-  d_.mtp_forward(r_.committed().first(n), d_.last_hidden().data(), first_q_, nullptr, /*last_only=*/true);
+  if (draft)
+    d_.mtp_catch_up(next, hidden, first_q_);
+  else
+    d_.mtp_fill(next, hidden);
   r_.stats().draft_s += since(t0);
 }
 
 void MtpSpeculator::catch_up() {
-  pair_committed(r_.committed().size());
+  // Entries for the verify's positions: its hidden rows, each with the committed token after it.
+  pair(r_.committed(), d_.last_hidden().data(), /*draft=*/true);
   r_.used(r_.committed().size());
 }
 
 void MtpSpeculator::ended(size_t used) {
   // The last token used was not fed; the logits are not wanted (no draft follows).
-  if (used > 1) pair_committed(used - 1);
+  if (used > 1) pair(r_.committed().first(used - 1), d_.last_hidden().data(), /*draft=*/false);
   r_.used(used);
 }
 

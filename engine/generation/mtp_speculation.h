@@ -56,12 +56,9 @@ class MtpSpeculator {
   void reset_stats() { r_.stats() = {}; }
 
  private:
-  // The module's entries for the verify's first n positions, each with the committed token after
-  // it; its logits (of the last) into first_q_.
-  void pair_committed(size_t n);
-  // The module's entries for the plain steps' positions, each with the token that followed it
-  // (`next`); with `draft` (the last of them is the emitted token) drafts the next round.
-  void pair_plain(std::span<const int32_t> next, bool draft);
+  // The module's entries for main positions whose hidden states are the rows of `hidden`, each
+  // with the token that followed it (`next`); with `draft`, the last one's logits into first_q_.
+  void pair(std::span<const int32_t> next, const float* hidden, bool draft);
 
   Decoder& d_;
   Sampler& s_;

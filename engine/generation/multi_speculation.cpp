@@ -23,7 +23,8 @@ MtpMultiSpeculator::MtpMultiSpeculator(Decoder& d, int64_t vocab, const SpecOpti
   past_.assign(S, 0);
   offset_.assign(S, 0);
   want_.assign(S, 0);
-  for (auto* v : {&mtp_seq_, &mtp_tok_, &mtp_order_, &verify_seq_, &verify_tok_}) v->reserve(entries);
+  for (auto* v : {&mtp_seq_, &mtp_tok_, &mtp_order_, &verify_seq_, &verify_tok_, &fill_seq_, &fill_tok_})
+    v->reserve(entries);
   mtp_rows_.reserve(entries);
   mtp_hidden_.reserve(entries * size_t(D_));
   hidden_.reserve(entries * size_t(D_));
@@ -45,12 +46,33 @@ void MtpMultiSpeculator::add_entry(int32_t s, int32_t token, const float* row) {
 }
 
 void MtpMultiSpeculator::mtp_step() {
-  // The rows are copied out first: a chained draft's row is the decoder's own MTP output,
-  // which this very forward overwrites.
-  mtp_hidden_.resize(mtp_rows_.size() * size_t(D_));
-  for (size_t i = 0; i < mtp_rows_.size(); ++i)
-    std::copy(mtp_rows_[i], mtp_rows_[i] + D_, mtp_hidden_.begin() + std::ptrdiff_t(i) * D_);
-  d_.mtp_forward_multi(mtp_seq_, mtp_tok_, mtp_hidden_.data(), logits_);
+  // Only each sequence's last entry drafts: the entries before it are only filled into the
+  // cache (Decoder::mtp_fill_multi), their rows first. The rows are copied out first anyway: a
+  // chained draft's row is the decoder's own MTP output, which this very forward overwrites.
+  const size_t n = mtp_rows_.size();
+  auto last = [&](size_t i) { return i + 1 == n || mtp_seq_[i + 1] != mtp_seq_[i]; };
+  size_t fills = 0;
+  for (size_t i = 0; i < n; ++i) fills += !last(i);
+  mtp_hidden_.resize(n * size_t(D_));
+  fill_seq_.clear();
+  fill_tok_.clear();
+  size_t f = 0, k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool is_last = last(i);  // before entry k <= i is written over
+    std::copy(mtp_rows_[i], mtp_rows_[i] + D_, mtp_hidden_.begin() + std::ptrdiff_t(is_last ? fills + k : f) * D_);
+    if (is_last) {
+      mtp_seq_[k] = mtp_seq_[i];
+      mtp_tok_[k++] = mtp_tok_[i];
+    } else {
+      fill_seq_.push_back(mtp_seq_[i]);
+      fill_tok_.push_back(mtp_tok_[i]);
+      ++f;
+    }
+  }
+  mtp_seq_.resize(k);
+  mtp_tok_.resize(k);
+  if (fills > 0) d_.mtp_fill_multi(fill_seq_, fill_tok_, mtp_hidden_.data());
+  d_.mtp_forward_multi(mtp_seq_, mtp_tok_, mtp_hidden_.data() + fills * size_t(D_), logits_);
   mtp_seq_.clear();
   mtp_tok_.clear();
   mtp_rows_.clear();

@@ -74,6 +74,7 @@ class MtpMultiSpeculator {
   std::vector<int64_t> offset_;     // per sequence: its first entry in the verify forward
   std::vector<int> want_;           // per sequence: drafts its round makes
   std::vector<int32_t> mtp_seq_, mtp_tok_, verify_seq_, verify_tok_;
+  std::vector<int32_t> fill_seq_, fill_tok_;  // the entries mtp_step only fills
   std::vector<int32_t> mtp_order_;  // the sequences of the MTP entries, in order: its logits' rows
   std::vector<const float*> mtp_rows_;
   std::vector<float> mtp_hidden_, logits_, verify_, hidden_;

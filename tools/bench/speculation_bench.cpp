@@ -71,7 +71,7 @@ std::vector<Cost> forward_costs(const Model& m, SessionOptions so, int64_t depth
       const double main = since(t0);
       picked[size_t(T - 1)] += distinct.total() - before;
       const auto t1 = Clock::now();
-      d->mtp_forward(std::span(t).first(size_t(T)), hidden.data(), logits, nullptr, true);
+      d->mtp_catch_up(std::span(t).first(size_t(T)), hidden.data(), logits);  // as speculation does
       const double mtp = since(t1);
       d->truncate(n_main, n_mtp);
       if (T == 1) one = main;

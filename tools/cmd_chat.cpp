@@ -61,7 +61,7 @@ const char* kHelp =
     "/save FILE            write the conversation as JSON\n"
     "/load FILE            read a conversation written by /save\n"
     "/stats                tokens and speeds of the last turn and of the session (and speculation's\n"
-    "                      acceptance with --spec mtp)\n"
+    "                      acceptance with --spec mtp or auto)\n"
     "/set NAME VALUE       temp, top_k, top_p, min_p, repeat_penalty, presence_penalty,\n"
     "                      frequency_penalty, repeat_last_n, seed, max_tokens\n"
     "/quit                 leave (also Ctrl-D; Ctrl-C stops a reply)\n"

@@ -50,6 +50,7 @@ bool cpu_supports(std::string_view isa) noexcept {
   if (isa == "avx512vnni")
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() &&
            cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_f16c();
+  if (isa == "avx512bf16") return cpu_supports("avx512vnni") && cpuinfo_has_x86_avx512bf16();
   if (isa == "avx512amx") return cpu_supports("avx512vnni") && amx_usable();
 #endif
 #if defined(__aarch64__)

@@ -23,6 +23,7 @@ Kernels assemble(const char* isa, Add... add) noexcept {
   k.latent_pack_q8 = detail::latent_pack_q8_scalar;
   k.latent_scores_q8 = detail::latent_scores_q8_scalar;
   k.latent_wsum_q8 = detail::latent_wsum_q8_scalar;
+  k.latent_wsum_exact = true;
   (add(k), ...);
   k.isa = isa;
   return k;
@@ -42,6 +43,12 @@ const Kernels* compiled(const char* isa) noexcept {
     static const Kernels k = assemble("avx512amx", detail::add_quant_avx512, detail::add_vec_avx512,
                                       detail::add_r16_avx512, detail::add_r16_amx,
                                       detail::add_latent_scores_avx512);
+    return &k;
+  }
+  if (std::strcmp(isa, "avx512bf16") == 0) {
+    static const Kernels k =
+        assemble("avx512bf16", detail::add_quant_avx512, detail::add_vec_avx512, detail::add_r16_avx512,
+                 detail::add_latent_scores_avx512, detail::add_latent_wsum_bf16);
     return &k;
   }
   if (std::strcmp(isa, "avx512vnni") == 0) {
@@ -65,7 +72,7 @@ const Kernels& choose() noexcept {
     if (const Kernels* k = kernels_for(env)) return *k;
     std::fprintf(stderr, "dsinfer: DSINFER_ISA=%s is unknown or unsupported here; ignored\n", env);
   }
-  for (const char* isa : {"avx512amx", "avx512vnni", "avx2", "neon"})
+  for (const char* isa : {"avx512amx", "avx512bf16", "avx512vnni", "avx2", "neon"})
     if (const Kernels* k = kernels_for(isa)) return *k;
   return *compiled("scalar");
 }

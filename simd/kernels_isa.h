@@ -53,6 +53,11 @@ void add_vec_avx512(Kernels& k) noexcept;
 void add_r16_avx512(Kernels& k) noexcept;
 void add_r16_amx(Kernels& k) noexcept;
 void add_latent_scores_avx512(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
+// After add_latent_scores_avx512: the weighted sum in bf16 pairs (not bit-identical).
+void add_latent_wsum_bf16(Kernels& k) noexcept;
+// The AVX-512 float weighted sum by name, for the bf16 one to hand what it does not take.
+void latent_wsum_q8_avx512(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns, int64_t n,
+                           float* o) noexcept;
 // The AVX-512 VNNI row-group products by name, for the AMX ones to hand few tokens to.
 void gemm_q4_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
                         int64_t g0, int64_t g1) noexcept;

@@ -134,6 +134,8 @@ void wsum_heads(const float* p, int64_t ldp, const uint8_t* const* rows, int64_t
   }
 }
 
+}  // namespace
+
 void latent_wsum_q8_avx512(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns,
                            int64_t n, float* o) noexcept {
   int64_t h = 0;
@@ -143,8 +145,6 @@ void latent_wsum_q8_avx512(const float* p, int64_t ldp, int64_t nh, const uint8_
   if (h + 2 <= nh) wsum_heads<2>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 2;
   if (h < nh) wsum_heads<1>(p + h * ldp, ldp, rows, ns, n, o + h * n);
 }
-
-}  // namespace
 
 void add_latent_scores_avx512(Kernels& k) noexcept {
   k.latent_pack_q8 = latent_pack_q8_avx512;

@@ -1,6 +1,6 @@
 // Attention over the latent cache at depth (engine/fast/latent_attention.h): one decode token
-// (and a 4-token verify) against D cached positions of one layer (4,096, and shallow depths
-// within one chunk), V2-Lite's 16 heads and V3's 128, q8_0 cache with integer scores against
+// (and a 4-token verify, and 64 tokens of a prefill chunk) against D cached positions of one
+// layer (4,096, and shallow depths within one chunk), V2-Lite's 16 heads and V3's 128, q8_0 cache with integer scores against
 // the float path over the same cache, f32 cache.
 //   build/tests/bench/latent_attention_bench [--benchmark_filter=...]
 // Arguments: heads, depth, tokens, threads, path (0 float over q8_0, 1 integer over q8_0,
@@ -53,6 +53,8 @@ void Args(benchmark::internal::Benchmark* b) {
     for (int64_t tokens : {1, 4})
       for (int64_t threads : {1, 2})
         for (int64_t path : {0, 1, 2}) b->Args({heads, 4096, tokens, threads, path});
+  // A prefill chunk's 64 tokens at depth (one token a thread at a time), integer scores.
+  for (int64_t threads : {1, 2}) b->Args({16, 4096, 64, threads, 1});
   // Shallow caches (one chunk): decode's first 256 positions, integer scores.
   for (int64_t depth : {32, 64, 128, 255})
     for (int64_t tokens : {1, 2})

@@ -51,7 +51,8 @@ bool cpu_supports(std::string_view isa) noexcept {
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() &&
            cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_f16c();
   if (isa == "avx512bf16") return cpu_supports("avx512vnni") && cpuinfo_has_x86_avx512bf16();
-  if (isa == "avx512amx") return cpu_supports("avx512vnni") && amx_usable();
+  // Every CPU with AMX has AVX512_BF16, which its table's attention uses too.
+  if (isa == "avx512amx") return cpu_supports("avx512bf16") && amx_usable();
 #endif
 #if defined(__aarch64__)
   if (isa == "neon") return cpuinfo_has_arm_neon_dot() && cpuinfo_has_arm_neon_fma();

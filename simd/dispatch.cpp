@@ -42,7 +42,7 @@ const Kernels* compiled(const char* isa) noexcept {
   if (std::strcmp(isa, "avx512amx") == 0) {
     static const Kernels k = assemble("avx512amx", detail::add_quant_avx512, detail::add_vec_avx512,
                                       detail::add_r16_avx512, detail::add_r16_amx,
-                                      detail::add_latent_scores_avx512);
+                                      detail::add_latent_scores_avx512, detail::add_latent_wsum_bf16);
     return &k;
   }
   if (std::strcmp(isa, "avx512bf16") == 0) {

@@ -62,8 +62,9 @@ struct Kernels {
   // o[h * n + i] = sum over s < ns of p[h * ldp + s] * (row s's value i, converted to float as
   // q8_0_to_f32 does), for h < nh, i < n (a multiple of 16), one fma per term in order of s:
   // attention's weighted sum straight from Q8_0 latent cache rows. Bit-identical on every ISA
-  // where latent_wsum_exact; where not (avx512bf16), each p times its row's block scale is
-  // rounded to bf16 and the sum is taken in another order (relative error 2^-8 a term at most).
+  // where latent_wsum_exact; where not (avx512bf16, avx512amx), each p times its row's block
+  // scale is rounded to bf16 and the sum is taken in another order (relative error 2^-8 a term
+  // at most).
   void (*latent_wsum_q8)(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns, int64_t n,
                          float* o) noexcept;
   bool latent_wsum_exact;
@@ -93,7 +94,7 @@ struct Kernels {
   // g[i] = silu(g[i]) * u[i]
   void (*silu_mul)(float* g, const float* u, int64_t n) noexcept;
 
-  const char* isa;  // "scalar", "avx2", "avx512vnni" or "neon"
+  const char* isa;  // "scalar", "avx2", "avx512vnni", "avx512bf16", "avx512amx" or "neon"
 };
 
 // The best table for this CPU, chosen at the first call. DSINFER_ISA=scalar|avx2|avx512vnni|

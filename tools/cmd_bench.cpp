@@ -17,6 +17,7 @@
 #include "engine/decoder.h"
 #include "tools/engine_flags.h"
 #include "simd/error.h"
+#include "simd/kernels.h"
 #include "tools/bench/bench_tokens.h"
 #include "tools/bench/memory_bandwidth.h"
 #include "tools/bench/speculation_bench.h"
@@ -304,7 +305,7 @@ void run_bench(const BenchOptions& o) {
                         {"paired_fraction", paired.mean}, {"paired_fraction_min", paired_lo},
                         {"paired_fraction_max", paired_hi},
                         {"threads", threads},        {"weights", weights},
-                        {"engine", o.engine.engine}, {"kv_type", o.engine.kv},
+                        {"engine", o.engine.engine}, {"kv_type", o.engine.kv}, {"kernels", simd::kernels().isa},
                         {"resident_mb", double(model->resident_bytes()) / 1048576.0}};
     if (o.warmup) j["cold"] = {{"prefill_tok_s", cold.pp}, {"decode_tok_s", cold.tg}};
     if (model->expert_store()) {
@@ -318,8 +319,9 @@ void run_bench(const BenchOptions& o) {
     std::printf("%s\n", j.dump(1).c_str());
     return;
   }
-  std::printf("model               %s (load %.2f s, weights %s, %s engine, %d threads, kv %s)\n", o.model.c_str(),
-              load_s, weights, o.engine.engine.c_str(), threads, o.engine.kv.c_str());
+  std::printf("model               %s (load %.2f s, weights %s, %s engine, %d threads, kv %s, kernels %s)\n",
+              o.model.c_str(), load_s, weights, o.engine.engine.c_str(), threads, o.engine.kv.c_str(),
+              simd::kernels().isa);
   if (o.prompt > 0)
     std::printf("prefill pp%-5lld     %.2f +- %.2f tok/s (context depth %lld)\n", (long long)o.prompt, sp.mean, sp.sd,
                 (long long)o.depth);

@@ -23,6 +23,18 @@ inline void for_token_groups(int64_t n_tok, F&& f) {
   }
 }
 
+// Calls f(std::integral_constant<int, NH>{}, h) for heads [h, h + NH) of nh: groups of 16, then
+// one each of 8, 4, 2 and 1 as needed (attention kernels keeping one register per head).
+template <class F>
+inline void for_head_groups(int64_t nh, F&& f) {
+  int64_t h = 0;
+  for (; h + 16 <= nh; h += 16) f(std::integral_constant<int, 16>{}, h);
+  if (h + 8 <= nh) f(std::integral_constant<int, 8>{}, h), h += 8;
+  if (h + 4 <= nh) f(std::integral_constant<int, 4>{}, h), h += 4;
+  if (h + 2 <= nh) f(std::integral_constant<int, 2>{}, h), h += 2;
+  if (h < nh) f(std::integral_constant<int, 1>{}, h);
+}
+
 // The GEMM of a rows kernel K (K::run<NT>(W, rows, nb, X, Y, row0, row1) for NT tokens).
 template <class K, class Block>
 void gemm_by_token_groups(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y,

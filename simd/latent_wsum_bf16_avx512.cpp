@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "simd/blocks.h"
+#include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
 
 namespace dsinfer::simd::detail {
@@ -77,12 +78,9 @@ void wsum_heads(const float* p, int64_t ldp, const uint8_t* const* rows, int64_t
 void latent_wsum_q8_bf16(const float* p, int64_t ldp, int64_t nh, const uint8_t* const* rows, int64_t ns, int64_t n,
                          float* o) noexcept {
   if (ns > kMaxRows || ns == 0) return latent_wsum_q8_avx512(p, ldp, nh, rows, ns, n, o);
-  int64_t h = 0;
-  for (; h + 16 <= nh; h += 16) wsum_heads<16>(p + h * ldp, ldp, rows, ns, n, o + h * n);
-  if (h + 8 <= nh) wsum_heads<8>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 8;
-  if (h + 4 <= nh) wsum_heads<4>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 4;
-  if (h + 2 <= nh) wsum_heads<2>(p + h * ldp, ldp, rows, ns, n, o + h * n), h += 2;
-  if (h < nh) wsum_heads<1>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+  for_head_groups(nh, [&](auto g, int64_t h) {
+    wsum_heads<decltype(g)::value>(p + h * ldp, ldp, rows, ns, n, o + h * n);
+  });
 }
 
 }  // namespace

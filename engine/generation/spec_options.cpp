@@ -16,7 +16,10 @@ SpecOptions parse_spec_kind(const std::string& s) {
 }
 
 SpecOptions for_model(SpecOptions o, const Model& m) {
-  if (o.adaptive && !m.has_mtp()) o.kind = SpecKind::None;
+  if (o.adaptive && !m.has_mtp()) {
+    o.kind = SpecKind::None;
+    o.draft_vocab = 0;  // nothing drafts: the flag the user gave with auto is moot, not an error
+  }
   return o;
 }
 

@@ -28,7 +28,7 @@ struct SpecOptions {
 };
 // "none" | "mtp" | "auto" (mtp, adaptive); throws Error otherwise.
 SpecOptions parse_spec_kind(const std::string& s);
-// `o` for model `m`: auto without an MTP module becomes none.
+// `o` for model `m`: auto without an MTP module becomes none (its --draft-vocab dropped).
 SpecOptions for_model(SpecOptions o, const Model& m);
 
 // `so` as a session drafting with `o` needs it.

@@ -56,17 +56,17 @@ void MtpMultiSpeculator::mtp_step() {
   mtp_hidden_.resize(n * size_t(D_));
   fill_seq_.clear();
   fill_tok_.clear();
-  size_t f = 0, k = 0;
+  size_t k = 0;  // last entries kept so far, compacted to the front of mtp_seq_ and mtp_tok_
   for (size_t i = 0; i < n; ++i) {
     const bool is_last = last(i);  // before entry k <= i is written over
-    std::copy(mtp_rows_[i], mtp_rows_[i] + D_, mtp_hidden_.begin() + std::ptrdiff_t(is_last ? fills + k : f) * D_);
+    const size_t row = is_last ? fills + k : fill_seq_.size();
+    std::copy(mtp_rows_[i], mtp_rows_[i] + D_, mtp_hidden_.begin() + std::ptrdiff_t(row) * D_);
     if (is_last) {
       mtp_seq_[k] = mtp_seq_[i];
       mtp_tok_[k++] = mtp_tok_[i];
     } else {
       fill_seq_.push_back(mtp_seq_[i]);
       fill_tok_.push_back(mtp_tok_[i]);
-      ++f;
     }
   }
   mtp_seq_.resize(k);

@@ -66,14 +66,31 @@ void prefetch_ahead(const uint8_t* g) {
       _mm_prefetch(reinterpret_cast<const char*>(g + 4 * kQ4GroupBlockBytes + l), _MM_HINT_T0);
 }
 
+// A pass of more tokens than one tile holds computes its later tiles from L2, and memory idled
+// meanwhile: now each tile streams its share of the next pass's weights into L2 as it goes, a
+// few lines a block. Measured (quant_dot_bench, 65536x2048 Q4_0, one core, AMD EPYC family 26):
+// 8 tokens 17.5-18.1 -> 21.2-22.8 GB/s.
+struct NextPass {
+  const uint8_t* at = nullptr;
+  const uint8_t* end = nullptr;
+  size_t per_block = 0;
+
+  void step() noexcept {
+    for (size_t l = 0; l < per_block && at < end; l += 64, at += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T1);
+  }
+};
+
 // One row group G against tokens [0, NT) of X (rows of nb blocks): acc[t] gathers token t's
 // 16 rows (`ahead`: the first tile of a pass, prefetching).
-template <int NT>
-void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead, __m512* acc) {
+template <int NT, bool kNext>
+void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead, NextPass& next,
+             __m512* acc) {
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g = G + size_t(b) * kQ4GroupBlockBytes;
     if (ahead) prefetch_ahead<NT>(g);
+    if constexpr (kNext) next.step();
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g)));
     __m512i wl[4], wh[4];
     for (int s = 0; s < 4; ++s) {
@@ -97,9 +114,9 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
 }
 
 // Two row groups at once: each broadcast of 4 activation bytes feeds both groups' vpdpbusd.
-template <int NT>
+template <int NT, bool kNext>
 void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead,
-              __m512* acc0, __m512* acc1) {
+              NextPass& next, __m512* acc0, __m512* acc1) {
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g0 = G0 + size_t(b) * kQ4GroupBlockBytes;
@@ -107,6 +124,10 @@ void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
     if (ahead) {
       prefetch_ahead<NT>(g0);
       prefetch_ahead<NT>(g1);
+    }
+    if constexpr (kNext) {
+      next.step();
+      next.step();
     }
     const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g0)));
     const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g1)));
@@ -198,17 +219,33 @@ void q8_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
   }
 }
 
-template <bool kQ4>
-void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy, int64_t g0,
-              int64_t g1) noexcept {
+// kNext: the Q4_0 passes have several token tiles, which stream the next pass (NextPass). A
+// template parameter, not a flag, so the one-tile code is what it was (a run-time choice inside
+// the tile loop cost the 4-token product 10% out of cache).
+template <bool kQ4, bool kNext>
+void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy,
+                     int64_t g0, int64_t g1) noexcept {
   const size_t group_bytes = size_t(nb) * (kQ4 ? kQ4GroupBlockBytes : kQ8GroupBlockBytes);
+  const int64_t tiles = (n_tok + kTile - 1) / kTile;
   TilePrep p;
   for (int64_t gc = g0; gc < g1; gc += kPassGroups) {
     const int64_t ge = std::min(g1, gc + kPassGroups);
+    const uint8_t* next_begin = W + size_t(ge) * group_bytes;
+    const size_t next_bytes = size_t(std::min(g1, ge + kPassGroups) - ge) * group_bytes;
+    const size_t share = (next_bytes + size_t(tiles) - 1) / size_t(tiles);
+    const size_t steps = size_t(ge - gc) * size_t(nb);
     for_token_groups<kTile>(n_tok, [&](auto c, int64_t t0) {
       constexpr int nt = decltype(c)::value;
       const BlockQ8_0* Xt = X + t0 * nb;
       prep<nt>(Xt, nb, p);
+      NextPass next;
+      if constexpr (kNext) {
+        next.at = next_begin + size_t(t0 / kTile) * share;
+        next.end = std::min(next.at + share, next_begin + next_bytes);
+        next.per_block = (share / steps + 64) & ~size_t(63);
+      }
+      // With the next pass streamed by the tiles, only the first pass reads ahead of itself.
+      const bool ahead = t0 == 0 && (!kNext || gc == g0);
       int64_t g = gc;
       // Two groups at a time once there are tokens enough to be compute-bound; with one or two
       // tokens a product streams from memory, and one sequential stream keeps the hardware
@@ -218,7 +255,8 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
           __m512 a0[nt], a1[nt];
           for (int t = 0; t < nt; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
           if constexpr (kQ4)
-            q4_tile2<nt>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, t0 == 0, a0, a1);
+            q4_tile2<nt, kNext>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, ahead, next,
+                                a0, a1);
           else
             q8_tile2<nt>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, a0, a1);
           for (int t = 0; t < nt; ++t) {
@@ -231,13 +269,22 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
         __m512 acc[nt];
         for (int t = 0; t < nt; ++t) acc[t] = _mm512_setzero_ps();
         if constexpr (kQ4)
-          q4_tile<nt>(W + size_t(g) * group_bytes, nb, Xt, p, t0 == 0, acc);
+          q4_tile<nt, kNext>(W + size_t(g) * group_bytes, nb, Xt, p, ahead, next, acc);
         else
           q8_tile<nt>(W + size_t(g) * group_bytes, nb, Xt, p, acc);
         for (int t = 0; t < nt; ++t) _mm512_storeu_ps(Y + (t0 + t) * ldy + g * kRowGroup, acc[t]);
       }
     });
   }
+}
+
+template <bool kQ4>
+void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, float* Y, int64_t ldy, int64_t g0,
+              int64_t g1) noexcept {
+  if (kQ4 && n_tok > kTile)
+    gemm_r16_passes<kQ4, true>(W, nb, X, n_tok, Y, ldy, g0, g1);
+  else
+    gemm_r16_passes<kQ4, false>(W, nb, X, n_tok, Y, ldy, g0, g1);
 }
 
 }  // namespace

@@ -84,13 +84,13 @@ struct NextPass {
 // One row group G against tokens [0, NT) of X (rows of nb blocks): acc[t] gathers token t's
 // 16 rows (`ahead`: the first tile of a pass, prefetching).
 template <int NT, bool kNext>
-void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead, NextPass& next,
+void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead, NextPass* next,
              __m512* acc) {
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g = G + size_t(b) * kQ4GroupBlockBytes;
     if (ahead) prefetch_ahead<NT>(g);
-    if constexpr (kNext) next.step();
+    if constexpr (kNext) next->step();
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g)));
     __m512i wl[4], wh[4];
     for (int s = 0; s < 4; ++s) {
@@ -116,7 +116,7 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
 // Two row groups at once: each broadcast of 4 activation bytes feeds both groups' vpdpbusd.
 template <int NT, bool kNext>
 void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0* X, const TilePrep& p, bool ahead,
-              NextPass& next, __m512* acc0, __m512* acc1) {
+              NextPass* next, __m512* acc0, __m512* acc1) {
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g0 = G0 + size_t(b) * kQ4GroupBlockBytes;
@@ -126,8 +126,8 @@ void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
       prefetch_ahead<NT>(g1);
     }
     if constexpr (kNext) {
-      next.step();
-      next.step();
+      next->step();
+      next->step();
     }
     const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g0)));
     const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g1)));
@@ -255,8 +255,8 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
           __m512 a0[nt], a1[nt];
           for (int t = 0; t < nt; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
           if constexpr (kQ4)
-            q4_tile2<nt, kNext>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, ahead, next,
-                                a0, a1);
+            q4_tile2<nt, kNext>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, ahead,
+                                kNext ? &next : nullptr, a0, a1);
           else
             q8_tile2<nt>(W + size_t(g) * group_bytes, W + size_t(g + 1) * group_bytes, nb, Xt, p, a0, a1);
           for (int t = 0; t < nt; ++t) {
@@ -269,7 +269,7 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
         __m512 acc[nt];
         for (int t = 0; t < nt; ++t) acc[t] = _mm512_setzero_ps();
         if constexpr (kQ4)
-          q4_tile<nt, kNext>(W + size_t(g) * group_bytes, nb, Xt, p, ahead, next, acc);
+          q4_tile<nt, kNext>(W + size_t(g) * group_bytes, nb, Xt, p, ahead, kNext ? &next : nullptr, acc);
         else
           q8_tile<nt>(W + size_t(g) * group_bytes, nb, Xt, p, acc);
         for (int t = 0; t < nt; ++t) _mm512_storeu_ps(Y + (t0 + t) * ldy + g * kRowGroup, acc[t]);

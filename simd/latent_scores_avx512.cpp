@@ -7,6 +7,7 @@
 
 #include "simd/avx512_intrinsics.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -21,8 +22,17 @@ namespace {
 // Positions a tile keeps in registers.
 constexpr int kTile = 8;
 
+// Positions [0, NT) at rows, into out; meanwhile the na rows at `ahead` (the next tile's) are
+// prefetched, a block's share of each row per block. A decode step's cache rows come from
+// memory (a layer's cache at 4096 positions is 3.3 MB, every layer's together far more than the
+// last level cache), and the hardware prefetcher does not run ahead of a tile's 8 interleaved
+// row streams: measured in decode after 4096 tokens (V2-Lite shape, AMD EPYC family 26, tokens
+// alternating with and without within one run), a token's attention layers took 13.0-13.5 ms
+// with it against 18.5-19.0 without.
 template <int NT>
-void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, float* out, int64_t ldo) {
+void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, float* out, int64_t ldo,
+                 const uint8_t* const* ahead, int64_t na) {
+  const int64_t row_bytes = q.blocks * int64_t(sizeof(BlockQ8_0)) + q.rope * 4;
   const __m512i flip = _mm512_set1_epi8(char(0x80));
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
@@ -33,6 +43,13 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
     for (int k = 0; k < 8; ++k) w[k] = _mm512_loadu_si512(levels + 64 * k);
     const __m512i corr = _mm512_loadu_si512(q.corr + gb * kScoreHeads);
     const __m512 dq = _mm512_loadu_ps(q.d + gb * kScoreHeads);
+    // Bytes [b, b + 1) * row_bytes / blocks of each row (50 with a 512-wide latent and a 64-wide
+    // rope key), so every line of the row once the blocks are done.
+    const int64_t from = b * row_bytes / q.blocks, last = (b + 1) * row_bytes / q.blocks - 1;
+    for (int64_t t = 0; t < na; ++t) {
+      for (int64_t o = from; o < last; o += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead[t] + o), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead[t] + last), _MM_HINT_T0);
+    }
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* c = rows[t] + b * int64_t(sizeof(BlockQ8_0));
@@ -71,7 +88,10 @@ void latent_scores_q8_avx512(const LatentQueryQ8& q, const uint8_t* const* rows,
                              int64_t ldo) noexcept {
   for (int64_t g = 0; g < q.groups; ++g)
     for_token_groups<kTile>(ns, [&](auto c, int64_t s0) {
-      scores_tile<decltype(c)::value>(q, g, rows + s0, out + s0, ldo);
+      constexpr int64_t nt = decltype(c)::value;
+      // The first head group's pass brings the rows in; the chunk's rows then stay in L2.
+      const int64_t na = g == 0 ? std::min<int64_t>(kTile, ns - s0 - nt) : 0;
+      scores_tile<nt>(q, g, rows + s0, out + s0, ldo, rows + s0 + nt, na);
     });
 }
 

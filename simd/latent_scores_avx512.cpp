@@ -86,6 +86,12 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
 
 void latent_scores_q8_avx512(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,
                              int64_t ldo) noexcept {
+  // The first tile's rows all at once: their lines requested together, not block by block as the
+  // tile reads them (latent_attention_bench, 27 layers, 1 thread: 14.4-14.8 -> 14.0-14.4 ms a
+  // token, 3 alternating runs; at 2 threads within the noise).
+  const int64_t row_bytes = q.blocks * int64_t(sizeof(BlockQ8_0)) + q.rope * 4;
+  for (int64_t t = 0; t < std::min<int64_t>(kTile, ns); ++t)
+    for (int64_t o = 0; o < row_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[t] + o), _MM_HINT_T0);
   for (int64_t g = 0; g < q.groups; ++g)
     for_token_groups<kTile>(ns, [&](auto c, int64_t s0) {
       constexpr int64_t nt = decltype(c)::value;

@@ -22,6 +22,15 @@ namespace {
 // Positions a tile keeps in registers.
 constexpr int kTile = 8;
 
+// Bytes of one cached row: the latent's Q8_0 blocks, then the float rope key.
+int64_t cache_row_bytes(const LatentQueryQ8& q) { return q.blocks * int64_t(sizeof(BlockQ8_0)) + q.rope * 4; }
+
+// Every line of bytes [from, to) at p toward L1.
+inline void prefetch_bytes(const uint8_t* p, int64_t from, int64_t to) {
+  for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(p + to - 1), _MM_HINT_T0);
+}
+
 // Positions [0, NT) at rows, into out; meanwhile the na rows at `ahead` (the next tile's) are
 // prefetched, a block's share of each row per block. A decode step's cache rows come from
 // memory (a layer's cache at 4096 positions is 3.3 MB, every layer's together far more than the
@@ -32,7 +41,7 @@ constexpr int kTile = 8;
 template <int NT>
 void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, float* out, int64_t ldo,
                  const uint8_t* const* ahead, int64_t na) {
-  const int64_t row_bytes = q.blocks * int64_t(sizeof(BlockQ8_0)) + q.rope * 4;
+  const int64_t row_bytes = cache_row_bytes(q);
   const __m512i flip = _mm512_set1_epi8(char(0x80));
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
@@ -45,11 +54,8 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
     const __m512 dq = _mm512_loadu_ps(q.d + gb * kScoreHeads);
     // Bytes [b, b + 1) * row_bytes / blocks of each row (50 with a 512-wide latent and a 64-wide
     // rope key), so every line of the row once the blocks are done.
-    const int64_t from = b * row_bytes / q.blocks, last = (b + 1) * row_bytes / q.blocks - 1;
-    for (int64_t t = 0; t < na; ++t) {
-      for (int64_t o = from; o < last; o += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead[t] + o), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(ahead[t] + last), _MM_HINT_T0);
-    }
+    const int64_t from = b * row_bytes / q.blocks, to = (b + 1) * row_bytes / q.blocks;
+    for (int64_t t = 0; t < na; ++t) prefetch_bytes(ahead[t], from, to);
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const uint8_t* c = rows[t] + b * int64_t(sizeof(BlockQ8_0));
@@ -89,9 +95,7 @@ void latent_scores_q8_avx512(const LatentQueryQ8& q, const uint8_t* const* rows,
   // The first tile's rows all at once: their lines requested together, not block by block as the
   // tile reads them (latent_attention_bench, 27 layers, 1 thread: 14.4-14.8 -> 14.0-14.4 ms a
   // token, 3 alternating runs; at 2 threads within the noise).
-  const int64_t row_bytes = q.blocks * int64_t(sizeof(BlockQ8_0)) + q.rope * 4;
-  for (int64_t t = 0; t < std::min<int64_t>(kTile, ns); ++t)
-    for (int64_t o = 0; o < row_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[t] + o), _MM_HINT_T0);
+  for (int64_t t = 0; t < std::min<int64_t>(kTile, ns); ++t) prefetch_bytes(rows[t], 0, cache_row_bytes(q));
   for (int64_t g = 0; g < q.groups; ++g)
     for_token_groups<kTile>(ns, [&](auto c, int64_t s0) {
       constexpr int64_t nt = decltype(c)::value;

@@ -32,25 +32,33 @@ constexpr int kTile = 4;
 // 2048-wide Q4_0 matrix: 147 KB); a tile's activation scales and sums are prepared once a pass.
 constexpr int64_t kPassGroups = 8;
 
-// Per token and block of a tile: the scale as float and 8 * sum of the levels.
-struct TilePrep {
-  alignas(64) float dx[kTile][kR16MaxBlocks];
-  alignas(64) int32_t sum8[kTile][kR16MaxBlocks];
+// Per token and block: the scale as float and 8 * sum of the levels, at [token * nb + block].
+// Prepared once a call when every token fits (a decode step, a verify, a batch step, an expert's
+// share of a prefill chunk); a pass per tile otherwise. Once a pass cost ~5% of a 4-token product
+// from cache (quant_dot_bench 2048x1408, one core of an AMD EPYC family 26: 43-45 -> 46-47 GB/s).
+constexpr int64_t kPrepEntries = 8192;
+struct Prep {
+  alignas(64) float dx[kPrepEntries];
+  alignas(64) int32_t sum8[kPrepEntries];
 };
 
-template <int NT>
-void prep(const BlockQ8_0* X, int64_t nb, TilePrep& p) {
-  for (int t = 0; t < NT; ++t)
-    for (int64_t b = 0; b < nb; ++b) {
-      const BlockQ8_0& x = X[t * nb + b];
-      p.dx[t][b] = _cvtsh_ss(x.d);
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
-      // sum of signed bytes: flip to unsigned, sum absolute differences against 0, take 32*128 back
-      const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
-      const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-      p.sum8[t][b] = 8 * (int32_t(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
-    }
+void prep(const BlockQ8_0* X, int64_t nb, int64_t n_tok, float* dx, int32_t* sum8) {
+  for (int64_t i = 0; i < n_tok * nb; ++i) {
+    const BlockQ8_0& x = X[i];
+    dx[i] = _cvtsh_ss(x.d);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+    // sum of signed bytes: flip to unsigned, sum absolute differences against 0, take 32*128 back
+    const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
+    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    sum8[i] = 8 * (int32_t(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
+  }
 }
+
+// A tile's prepared tokens: token t's block b at [t * nb + b].
+struct TilePrep {
+  const float* dx;
+  const int32_t* sum8;
+};
 
 // Q4_0: the first token tile of a pass prefetches 4 block groups ahead of the one it computes
 // when it has 3 or more tokens. Those tiles compute longer than their weights take to stream,
@@ -102,13 +110,13 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
     for (int t = 0; t < NT; ++t) {
       const int8_t* x = X[t * nb + b].qs;
       // Two chains of four: vpdpbusd's latency, not its throughput, would bound one chain of 8.
-      __m512i s = _mm512_set1_epi32(-p.sum8[t][b]), s2 = _mm512_setzero_si512();
+      __m512i s = _mm512_set1_epi32(-p.sum8[t * nb + b]), s2 = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k) {
         s = _mm512_dpbusd_epi32(s, wl[k], bcast4(x + 4 * k));
         s2 = _mm512_dpbusd_epi32(s2, wh[k], bcast4(x + 16 + 4 * k));
       }
       s = _mm512_add_epi32(s, s2);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(p.dx[t][b])), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(p.dx[t * nb + b])), acc[t]);
     }
   }
 }
@@ -142,14 +150,14 @@ void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const int8_t* x = X[t * nb + b].qs;
-      const __m512i init = _mm512_set1_epi32(-p.sum8[t][b]);
+      const __m512i init = _mm512_set1_epi32(-p.sum8[t * nb + b]);
       __m512i s0 = init, s1 = init;
       for (int k = 0; k < 8; ++k) {
         const __m512i xb = bcast4(x + (k < 4 ? 4 * k : 16 + 4 * (k - 4)));
         s0 = _mm512_dpbusd_epi32(s0, a[k], xb);
         s1 = _mm512_dpbusd_epi32(s1, c[k], xb);
       }
-      const __m512 dx = _mm512_set1_ps(p.dx[t][b]);
+      const __m512 dx = _mm512_set1_ps(p.dx[t * nb + b]);
       acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dw0, dx), acc0[t]);
       acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(dw1, dx), acc1[t]);
     }
@@ -178,7 +186,7 @@ void q8_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
         s2 = _mm512_dpbusd_epi32(s2, _mm512_xor_si512(bcast4(x + 16 + 4 * k), flip), w[k + 4]);
       }
       s = _mm512_sub_epi32(_mm512_add_epi32(s, s2), corr);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(p.dx[t][b])), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(p.dx[t * nb + b])), acc[t]);
     }
   }
 }
@@ -210,7 +218,7 @@ void q8_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
         s0 = _mm512_dpbusd_epi32(s0, xb, a[k]);
         s1 = _mm512_dpbusd_epi32(s1, xb, c[k]);
       }
-      const __m512 dx = _mm512_set1_ps(p.dx[t][b]);
+      const __m512 dx = _mm512_set1_ps(p.dx[t * nb + b]);
       const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g0)));
       const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g1)));
       acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(dw0, dx), acc0[t]);
@@ -226,7 +234,9 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
                      int64_t g0, int64_t g1) noexcept {
   const size_t group_bytes = size_t(nb) * (kQ4 ? kQ4GroupBlockBytes : kQ8GroupBlockBytes);
   const int64_t tiles = (n_tok + kTile - 1) / kTile;
-  TilePrep p;
+  Prep prepared;
+  const bool all = n_tok * nb <= kPrepEntries;
+  if (all) prep(X, nb, n_tok, prepared.dx, prepared.sum8);
   for (int64_t gc = g0; gc < g1; gc += kPassGroups) {
     const int64_t ge = std::min(g1, gc + kPassGroups);
     const uint8_t* next_begin = W + size_t(ge) * group_bytes;
@@ -236,7 +246,13 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
     for_token_groups<kTile>(n_tok, [&](auto c, int64_t t0) {
       constexpr int nt = decltype(c)::value;
       const BlockQ8_0* Xt = X + t0 * nb;
-      prep<nt>(Xt, nb, p);
+      TilePrep p{prepared.dx, prepared.sum8};
+      if (all) {
+        p.dx += t0 * nb;
+        p.sum8 += t0 * nb;
+      } else {
+        prep(Xt, nb, nt, prepared.dx, prepared.sum8);
+      }
       NextPass next;
       if constexpr (kNext) {
         const size_t from = std::min(next_bytes, size_t(t0 / kTile) * share);

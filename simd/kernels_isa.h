@@ -38,6 +38,10 @@ void set_vec_kernels(Kernels& k) noexcept {
 }
 
 void add_quant_scalar(Kernels& k) noexcept;  // also the row-group reference kernels
+// A packed query's block b of head h (g = h / 16): its 32 levels in order, scale and level sum
+// put where the layout wants them; and head h's rope query. Shared by every ISA's packing.
+void store_packed_block(LatentQueryQ8& q, int64_t h, int64_t b, const int8_t* levels, float d, int32_t sum) noexcept;
+void store_packed_rope(LatentQueryQ8& q, int64_t h, const float* rope, int64_t rope_stride) noexcept;
 void latent_pack_q8_scalar(const float* lat, int64_t lat_stride, const float* rope, int64_t rope_stride, float scale,
                            LatentQueryQ8& q) noexcept;
 void latent_scores_q8_scalar(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,

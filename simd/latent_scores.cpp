@@ -34,6 +34,20 @@ void pack_latent_query_q8(const float* lat, int64_t lat_stride, const float* rop
 
 namespace detail {
 
+void store_packed_block(LatentQueryQ8& q, int64_t h, int64_t b, const int8_t* levels, float d, int32_t sum) noexcept {
+  const int64_t g = h / kScoreHeads, lane = h % kScoreHeads, gb = g * q.blocks + b;
+  int8_t* dst = q.q + gb * kScoreHeads * kBlockWeights;
+  for (int k = 0; k < 8; ++k) std::memcpy(dst + (k * kScoreHeads + lane) * 4, levels + 4 * k, 4);
+  q.d[gb * kScoreHeads + lane] = d;
+  q.corr[gb * kScoreHeads + lane] = -128 * sum;
+}
+
+void store_packed_rope(LatentQueryQ8& q, int64_t h, const float* rope, int64_t rope_stride) noexcept {
+  const int64_t g = h / kScoreHeads, lane = h % kScoreHeads;
+  for (int64_t j = 0; j < q.rope; ++j)
+    q.rope_q[(g * q.rope + j) * kScoreHeads + lane] = h < q.heads ? rope[h * rope_stride + j] : 0.0f;
+}
+
 void latent_pack_q8_scalar(const float* lat, int64_t lat_stride, const float* rope, int64_t rope_stride, float scale,
                            LatentQueryQ8& q) noexcept {
   q.scale = scale;
@@ -63,8 +77,7 @@ void latent_pack_q8_scalar(const float* lat, int64_t lat_stride, const float* ro
       q.d[gb * kScoreHeads + lane] = d;
       q.corr[gb * kScoreHeads + lane] = -128 * sum;
     }
-    for (int64_t j = 0; j < q.rope; ++j)
-      q.rope_q[(g * q.rope + j) * kScoreHeads + lane] = h < q.heads ? rope[h * rope_stride + j] : 0.0f;
+    store_packed_rope(q, h, rope, rope_stride);
   }
 }
 

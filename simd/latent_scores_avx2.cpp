@@ -108,10 +108,7 @@ void latent_pack_q8_avx2(const float* lat, int64_t lat_stride, const float* rope
   // vpackssdw and vpacksswb interleave the two 128-bit lanes; this puts the dwords back in order.
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (int64_t h = 0; h < q.groups * kScoreHeads; ++h) {
-    const int64_t g = h / kScoreHeads, lane = h % kScoreHeads;
     for (int64_t b = 0; b < q.blocks; ++b) {
-      const int64_t gb = g * q.blocks + b;
-      int8_t* levels = q.q + gb * kScoreHeads * kBlockWeights;
       alignas(32) int8_t l[kBlockWeights] = {};
       float d = 0.0f;
       int32_t sum = 0;
@@ -141,12 +138,9 @@ void latent_pack_q8_avx2(const float* lat, int64_t lat_stride, const float* rope
         _mm256_store_si256(reinterpret_cast<__m256i*>(parts), total);
         for (int32_t part : parts) sum += part;
       }
-      for (int k = 0; k < 8; ++k) std::memcpy(levels + (k * kScoreHeads + lane) * 4, l + 4 * k, 4);
-      q.d[gb * kScoreHeads + lane] = d;
-      q.corr[gb * kScoreHeads + lane] = -128 * sum;
+      store_packed_block(q, h, b, l, d, sum);
     }
-    for (int64_t j = 0; j < q.rope; ++j)
-      q.rope_q[(g * q.rope + j) * kScoreHeads + lane] = h < q.heads ? rope[h * rope_stride + j] : 0.0f;
+    store_packed_rope(q, h, rope, rope_stride);
   }
 }
 

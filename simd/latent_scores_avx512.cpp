@@ -112,10 +112,7 @@ void latent_pack_q8_avx512(const float* lat, int64_t lat_stride, const float* ro
   q.scale = scale;
   const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
   for (int64_t h = 0; h < q.groups * kScoreHeads; ++h) {
-    const int64_t g = h / kScoreHeads, lane = h % kScoreHeads;
     for (int64_t b = 0; b < q.blocks; ++b) {
-      const int64_t gb = g * q.blocks + b;
-      int8_t* levels = q.q + gb * kScoreHeads * kBlockWeights;
       alignas(16) int8_t l[kBlockWeights] = {};
       float d = 0.0f;
       int32_t sum = 0;
@@ -134,12 +131,9 @@ void latent_pack_q8_avx512(const float* lat, int64_t lat_stride, const float* ro
         _mm_store_si128(reinterpret_cast<__m128i*>(l + 16), _mm512_cvtepi32_epi8(i1));
         sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
       }
-      for (int k = 0; k < 8; ++k) std::memcpy(levels + (k * kScoreHeads + lane) * 4, l + 4 * k, 4);
-      q.d[gb * kScoreHeads + lane] = d;
-      q.corr[gb * kScoreHeads + lane] = -128 * sum;
+      store_packed_block(q, h, b, l, d, sum);
     }
-    for (int64_t j = 0; j < q.rope; ++j)
-      q.rope_q[(g * q.rope + j) * kScoreHeads + lane] = h < q.heads ? rope[h * rope_stride + j] : 0.0f;
+    store_packed_rope(q, h, rope, rope_stride);
   }
 }
 

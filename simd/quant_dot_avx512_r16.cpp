@@ -29,7 +29,7 @@ namespace {
 // Tokens a tile keeps in registers: NT float accumulators of 16 rows each.
 constexpr int kTile = 4;
 // Row groups a pass keeps in cache while every token tile goes over them (8 groups of a
-// 2048-wide Q4_0 matrix: 147 KB); a tile's activation scales and sums are prepared once a pass.
+// 2048-wide Q4_0 matrix: 147 KB).
 constexpr int64_t kPassGroups = 8;
 
 // Per token and block: the scale as float and 8 * sum of the levels, at [token * nb + block].

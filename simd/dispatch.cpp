@@ -37,7 +37,8 @@ const Kernels* compiled(const char* isa) noexcept {
 #if defined(DSINFER_HAVE_X86_KERNELS)
   if (std::strcmp(isa, "avx2") == 0) {
     static const Kernels k =
-        assemble("avx2", detail::add_quant_avx2, detail::add_vec_avx2, detail::add_latent_scores_avx2);
+        assemble("avx2", detail::add_quant_avx2, detail::add_vec_avx2, detail::add_r16_avx2,
+                 detail::add_latent_scores_avx2);
     return &k;
   }
   if (std::strcmp(isa, "avx512amx") == 0) {

@@ -56,6 +56,7 @@ void add_quant_avx512(Kernels& k) noexcept;
 void add_vec_avx512(Kernels& k) noexcept;
 void add_r16_avx512(Kernels& k) noexcept;
 void add_r16_amx(Kernels& k) noexcept;
+void add_r16_avx2(Kernels& k) noexcept;  // row-group products with vpmaddubsw
 void add_latent_scores_avx2(Kernels& k) noexcept;  // the integer scores and the weighted sum from levels
 void add_latent_scores_avx512(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
 // After add_latent_scores_avx512: the weighted sum in bf16 pairs (not bit-identical).

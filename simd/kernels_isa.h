@@ -57,6 +57,9 @@ void add_vec_avx512(Kernels& k) noexcept;
 void add_r16_avx512(Kernels& k) noexcept;
 void add_r16_amx(Kernels& k) noexcept;
 void add_r16_avx2(Kernels& k) noexcept;  // row-group products with vpmaddubsw
+// Per Q8_0 block X[i], i < n: its scale as float and 8 * the sum of its levels (the row-group
+// products' per-token inputs; AVX2, so the AVX-512 products call it too).
+void prep_q8_scales_sums(const BlockQ8_0* X, int64_t n, float* dx, int32_t* sum8) noexcept;
 void add_latent_scores_avx2(Kernels& k) noexcept;  // the integer scores and the weighted sum from levels
 void add_latent_scores_avx512(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
 // After add_latent_scores_avx512: the weighted sum in bf16 pairs (not bit-identical).

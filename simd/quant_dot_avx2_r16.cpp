@@ -32,18 +32,6 @@ inline __m256i bcast4(const void* p) {
   return _mm256_set1_epi32(v);
 }
 
-// Per token and block: the scale as float and 8 * sum of the levels, at [token * nb + block].
-void prep(const BlockQ8_0* X, int64_t n, float* dx, int32_t* sum8) {
-  for (int64_t i = 0; i < n; ++i) {
-    dx[i] = _cvtsh_ss(X[i].d);
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(X[i].qs));
-    // sum of signed bytes: flip to unsigned, sum absolute differences against 0, take 32*128 back
-    const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
-    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    sum8[i] = 8 * (int32_t(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
-  }
-}
-
 // Block b, half hf (rows 8hf..8hf+7) of a row group against tokens [0, NT) of X into acc.
 template <bool kQ4, int NT>
 inline __attribute__((always_inline)) void block_half(const uint8_t* g, int64_t nb, int64_t b, int hf,
@@ -114,7 +102,7 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
   const int64_t chunk = std::max<int64_t>(kTile, kPrepEntries / nb / kTile * kTile);
   for (int64_t c0 = 0; c0 < n_tok; c0 += chunk) {
     const int64_t nc = std::min(chunk, n_tok - c0);
-    prep(X + c0 * nb, nc * nb, dx, sum8);
+    prep_q8_scales_sums(X + c0 * nb, nc * nb, dx, sum8);
     for (int64_t g = g0; g < g1; ++g)
       for_token_groups<kTile>(nc, [&](auto c, int64_t t0) {
         constexpr int nt = decltype(c)::value;
@@ -128,6 +116,17 @@ void gemm_r16(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n_tok, f
 }
 
 }  // namespace
+
+void prep_q8_scales_sums(const BlockQ8_0* X, int64_t n, float* dx, int32_t* sum8) noexcept {
+  for (int64_t i = 0; i < n; ++i) {
+    dx[i] = _cvtsh_ss(X[i].d);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(X[i].qs));
+    // sum of signed bytes: flip to unsigned, sum absolute differences against 0, take 32*128 back
+    const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
+    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    sum8[i] = 8 * (int32_t(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
+  }
+}
 
 void add_r16_avx2(Kernels& k) noexcept {
   k.gemm_q4_0_r16 = gemm_r16<true>;

@@ -42,18 +42,6 @@ struct Prep {
   alignas(64) int32_t sum8[kPrepEntries];
 };
 
-void prep(const BlockQ8_0* X, int64_t nb, int64_t n_tok, float* dx, int32_t* sum8) {
-  for (int64_t i = 0; i < n_tok * nb; ++i) {
-    const BlockQ8_0& x = X[i];
-    dx[i] = _cvtsh_ss(x.d);
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
-    // sum of signed bytes: flip to unsigned, sum absolute differences against 0, take 32*128 back
-    const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
-    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    sum8[i] = 8 * (int32_t(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128);
-  }
-}
-
 // A tile's prepared tokens: token t's block b at [t * nb + b].
 struct TilePrep {
   const float* dx;
@@ -236,7 +224,7 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
   const int64_t tiles = (n_tok + kTile - 1) / kTile;
   Prep prepared;
   const bool all = n_tok * nb <= kPrepEntries;
-  if (all) prep(X, nb, n_tok, prepared.dx, prepared.sum8);
+  if (all) prep_q8_scales_sums(X, n_tok * nb, prepared.dx, prepared.sum8);
   for (int64_t gc = g0; gc < g1; gc += kPassGroups) {
     const int64_t ge = std::min(g1, gc + kPassGroups);
     const uint8_t* next_begin = W + size_t(ge) * group_bytes;
@@ -251,7 +239,7 @@ void gemm_r16_passes(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_t n
         p.dx += t0 * nb;
         p.sum8 += t0 * nb;
       } else {
-        prep(Xt, nb, nt, prepared.dx, prepared.sum8);
+        prep_q8_scales_sums(Xt, nt * nb, prepared.dx, prepared.sum8);
       }
       NextPass next;
       if constexpr (kNext) {

@@ -8,7 +8,7 @@
 // pair sums within int16, and vpmaddwd with ones adds the pairs into the exact int32 dot. Then
 // the scalar reference's float steps in its order, lane by lane: bit-identical to it.
 
-#include <immintrin.h>
+#include "simd/avx2_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -25,12 +25,6 @@ namespace {
 // Positions a tile keeps: two float and two int32 registers each, 16 in all.
 constexpr int kTile = 4;
 constexpr int64_t kBlockBytes = int64_t(sizeof(BlockQ8_0));
-
-inline __m256i bcast4(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
 
 // Exact int32 dots of 4 levels a lane: q (signed, >= -127) times c (signed).
 inline __m256i dot4(__m256i q, __m256i c_abs, __m256i c, __m256i ones) {

@@ -10,7 +10,7 @@
 // Then the scalar reference's float step per row, token and block in its order, so results are
 // bit-identical to it for any tile or split.
 
-#include <immintrin.h>
+#include "simd/avx2_intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -25,12 +25,6 @@ namespace {
 
 constexpr int kTile = 4;                 // tokens a tile keeps in registers (per half group)
 constexpr int64_t kPrepEntries = 8192;  // token blocks whose scales and sums are prepared at once
-
-inline __m256i bcast4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
 
 // Block b, half hf (rows 8hf..8hf+7) of a row group against tokens [0, NT) of X into acc.
 template <bool kQ4, int NT>

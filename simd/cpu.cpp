@@ -37,6 +37,13 @@ bool amx_usable() noexcept {
   }();
   return ok;
 }
+
+// AVX-VNNI (CPUID leaf 7 subleaf 1, EAX bit 4; Debian's libcpuinfo does not report it). It
+// uses only the AVX state, which the AVX2 check already needs the OS to save.
+bool avx_vnni() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4));
+}
 #endif
 
 }  // namespace
@@ -46,6 +53,7 @@ bool cpu_supports(std::string_view isa) noexcept {
   if (!cpu_ready()) return false;
 #if defined(__x86_64__) || defined(_M_X64)
   if (isa == "avx2") return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
+  if (isa == "avx2vnni") return cpu_supports("avx2") && avx_vnni();
   // avx512dq: xsimd's avx512f code uses it (hadd).
   if (isa == "avx512vnni")
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512dq() &&

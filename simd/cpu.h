@@ -5,8 +5,8 @@
 
 namespace dsinfer::simd {
 
-// True when the CPU runs the kernels of `isa` ("scalar", "avx2", "avx512vnni", "avx512bf16",
-// "avx512amx", "neon").
+// True when the CPU runs the kernels of `isa` ("scalar", "avx2", "avx2vnni", "avx512vnni",
+// "avx512bf16", "avx512amx", "neon").
 bool cpu_supports(std::string_view isa) noexcept;
 // Physical cores, at least 1: the default thread count.
 int physical_cores() noexcept;

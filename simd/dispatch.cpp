@@ -41,6 +41,12 @@ const Kernels* compiled(const char* isa) noexcept {
                  detail::add_latent_scores_avx2);
     return &k;
   }
+  if (std::strcmp(isa, "avx2vnni") == 0) {
+    static const Kernels k =
+        assemble("avx2vnni", detail::add_quant_avx2, detail::add_vec_avx2, detail::add_r16_avx2,
+                 detail::add_r16_avxvnni, detail::add_latent_scores_avx2);
+    return &k;
+  }
   if (std::strcmp(isa, "avx512amx") == 0) {
     static const Kernels k = assemble("avx512amx", detail::add_quant_avx512, detail::add_vec_avx512,
                                       detail::add_r16_avx512, detail::add_r16_amx,
@@ -74,7 +80,7 @@ const Kernels& choose() noexcept {
     if (const Kernels* k = kernels_for(env)) return *k;
     std::fprintf(stderr, "dsinfer: DSINFER_ISA=%s is unknown or unsupported here; ignored\n", env);
   }
-  for (const char* isa : {"avx512amx", "avx512bf16", "avx512vnni", "avx2", "neon"})
+  for (const char* isa : {"avx512amx", "avx512bf16", "avx512vnni", "avx2vnni", "avx2", "neon"})
     if (const Kernels* k = kernels_for(isa)) return *k;
   return *compiled("scalar");
 }

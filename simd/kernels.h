@@ -94,7 +94,7 @@ struct Kernels {
   // g[i] = silu(g[i]) * u[i]
   void (*silu_mul)(float* g, const float* u, int64_t n) noexcept;
 
-  const char* isa;  // "scalar", "avx2", "avx512vnni", "avx512bf16", "avx512amx" or "neon"
+  const char* isa;  // "scalar", "avx2", "avx2vnni", "avx512vnni", "avx512bf16", "avx512amx" or "neon"
 };
 
 // The best table for this CPU, chosen at the first call. DSINFER_ISA=scalar|avx2|avx512vnni|

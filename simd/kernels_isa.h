@@ -61,6 +61,7 @@ void add_r16_avx2(Kernels& k) noexcept;  // row-group products with vpmaddubsw
 // products' per-token inputs; AVX2, so the AVX-512 products call it too).
 void prep_q8_scales_sums(const BlockQ8_0* X, int64_t n, float* dx, int32_t* sum8) noexcept;
 void add_latent_scores_avx2(Kernels& k) noexcept;  // the integer scores and the weighted sum from levels
+void add_r16_avxvnni(Kernels& k) noexcept;  // the avx2vnni table's: add_r16_avx2's with vpdpbusd
 void add_latent_scores_avx512(Kernels& k) noexcept;  // after add_r16_avx512: few-token calls stay on VNNI
 // After add_latent_scores_avx512: the weighted sum in bf16 pairs (not bit-identical).
 void add_latent_wsum_bf16(Kernels& k) noexcept;

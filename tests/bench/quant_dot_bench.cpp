@@ -71,7 +71,7 @@ void run(benchmark::State& state, const Kernels* k, int64_t rows, int64_t cols, 
 
 int main(int argc, char** argv) {
   struct Shape { int64_t rows, cols; };
-  for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"}) {
+  for (const char* isa : {"scalar", "avx2", "avx2vnni", "avx512vnni", "neon"}) {
     const Kernels* k = dsinfer::simd::kernels_for(isa);
     if (!k) continue;
     // The last shape (75 MB in Q4_0) does not fit in any cache: the kernels as they stream from memory.

@@ -112,7 +112,7 @@ TEST_P(LatentScoresIsa, WeightedSumFromLevels) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, LatentScoresIsa,
-                         ::testing::Values("scalar", "avx2", "avx512vnni", "avx512bf16", "avx512amx", "neon"));
+                         ::testing::Values("scalar", "avx2", "avx2vnni", "avx512vnni", "avx512bf16", "avx512amx", "neon"));
 
 // Packing: every ISA's bytes equal the scalar's (heads padded to a group of 16, queries with
 // zeros, ties and large values).

@@ -25,7 +25,7 @@ const Kernels& scalar() { return *dsinfer::simd::kernels_for("scalar"); }
 // Every table this CPU can run (scalar included).
 std::vector<const Kernels*> available() {
   std::vector<const Kernels*> out;
-  for (const char* isa : {"scalar", "avx2", "avx512vnni", "avx512amx", "neon"})
+  for (const char* isa : {"scalar", "avx2", "avx2vnni", "avx512vnni", "avx512amx", "neon"})
     if (const Kernels* k = dsinfer::simd::kernels_for(isa)) out.push_back(k);
   return out;
 }

@@ -19,7 +19,7 @@ using simd::Kernels;
 
 std::vector<const Kernels*> available() {
   std::vector<const Kernels*> out;
-  for (const char* isa : {"scalar", "avx2", "avx512vnni", "avx512amx", "neon"})
+  for (const char* isa : {"scalar", "avx2", "avx2vnni", "avx512vnni", "avx512amx", "neon"})
     if (const Kernels* k = simd::kernels_for(isa)) out.push_back(k);
   return out;
 }

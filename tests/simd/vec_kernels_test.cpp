@@ -116,7 +116,7 @@ TEST_P(VecKernelsIsa, CacheRowConversionsAreExact) {
 }
 
 TEST(Kernels, KnownValues) {
-  for (const char* isa : {"scalar", "avx2", "avx512vnni", "neon"}) {
+  for (const char* isa : {"scalar", "avx2", "avx2vnni", "avx512vnni", "neon"}) {
     const Kernels* k = kernels_for(isa);
     if (!k) continue;
     std::vector<float> ones(37, 1.0f), x(37);

@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 job="${1:-build}"
 build_dir="${DSINFER_BUILD_DIR:-build}"
 fixtures="${DSINFER_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
+# Each step's time on stderr, to see where a slow CI run went.
+step_start=$SECONDS
+step_done() { echo "setup: $1 in $((SECONDS - step_start)) s" >&2; step_start=$SECONDS; }
 
 packages=(g++ cmake ninja-build pkg-config libomp-dev libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev libpcre2-dev libedit-dev libdnnl-dev libcpuinfo-dev)
@@ -33,6 +36,7 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  step_done "installed"
 fi
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=ON \
@@ -42,6 +46,7 @@ if [ "$job" = demo ]; then
 else
   cmake --build "$build_dir" -j "$(nproc)"
 fi
+step_done "built"
 
 case "$job" in
   build) ;;
@@ -54,6 +59,7 @@ case "$job" in
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
+    step_done "the suite passed"
     # CMake's default generator (Unix Makefiles) too, for what generators differ on: configure
     # (the layers' include links), a layer library, and the NEON cross check's custom commands,
     # which it then runs. The same sources' compilation was checked above: the program is not
@@ -67,7 +73,7 @@ case "$job" in
       cmake --build "$make_dir" -j "$(nproc)" --target neon_kernels_check >/dev/null
       ctest --test-dir "$make_dir" --output-on-failure -R simd_neon_cross
     fi
-    echo "setup: the Unix Makefiles build works too" >&2
+    step_done "the Unix Makefiles build works too"
     # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), with
     # the libFuzzer targets run briefly on seeds made from the fixtures (ctest label "fuzz").
     san_dir="$build_dir-san"
@@ -75,6 +81,7 @@ case "$job" in
       -DCMAKE_CXX_COMPILER=clang++-14 -DDSINFER_SANITIZE=address,undefined -DDSINFER_FUZZ=ON \
       -DDSINFER_BENCHMARKS=OFF -DDSINFER_FIXTURES="$fixtures" >/dev/null
     cmake --build "$san_dir" -j "$(nproc)" >/dev/null
+    step_done "sanitizer and fuzz build"
     # All but six tests, to keep this part near 8 minutes on 2 cores: each takes 15 to 69 s
     # under the sanitizers (under 6 s without) for arithmetic whose code other tests here run
     # too: synth (its tiny preset, with and without a tokenizer, in the expert store, tokenizer
@@ -83,7 +90,7 @@ case "$job" in
     # speculative generation run in the other speculation tests).
     san_skip='^(Synth\.(RoutesLikeATrainedModel|DeterministicInSeed|TinyPresetRunsFiniteAndSpreadsRouting)|QuantizeKl\..*|SpeculationSampling\..*)$'
     ctest --test-dir "$san_dir" --output-on-failure -j "$(nproc)" -E "$san_skip"
-    echo "setup: the suite passes under ASan + UBSan (all but the six slowest numerical tests), and the fuzz targets found nothing" >&2
+    step_done "the suite passes under ASan + UBSan (all but the six slowest numerical tests), and the fuzz targets found nothing"
     ;;
   *)
     echo "usage: tools/setup.sh demo|test|build|train" >&2

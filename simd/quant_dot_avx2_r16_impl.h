@@ -93,7 +93,8 @@ void group_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const float* d
       for (int hf = 0; hf < 2; ++hf)
         block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, hf, X, dx, sum8, acc[hf]);
   } else {
-    for (int64_t b = 0; b < nb; ++b) block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, 0, X, dx, sum8, acc[0]);
+    for (int64_t b = 0; b < nb; ++b)
+      block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, 0, X, dx, sum8, acc[0]);
     const uint8_t* next = G + size_t(nb) * block_bytes;
     for (int64_t b = 0; b < nb; ++b) {
       if (fetch_next)

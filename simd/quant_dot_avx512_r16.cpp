@@ -48,18 +48,17 @@ struct TilePrep {
   const int32_t* sum8;
 };
 
-// Q4_0: the first token tile of a pass prefetches 4 block groups ahead of the one it computes
-// when it has 3 or more tokens. Those tiles compute longer than their weights take to stream,
-// and the hardware prefetcher alone does not keep the stream ahead: out of cache (quant_dot_bench,
-// 65536x2048, one core, AMD EPYC family 25) 4 tokens ran at 12.3 GB/s against 21.8 from L2, as
-// if reading and computing took turns; with this, 14.3-15.4, 8 tokens 8.0 -> 8.6-9.0. With one
-// or two tokens it slowed the stream (27.5 -> 21-22.5 GB/s at 2 tokens), later tiles find the
-// pass in L2, and Q8_0 tiles, which overlap better (22.3 GB/s at 4 tokens), lost a third with it.
-template <int NT>
-void prefetch_ahead(const uint8_t* g) {
-  if constexpr (NT >= 3)
-    for (size_t l = 0; l < kQ4GroupBlockBytes; l += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(g + 4 * kQ4GroupBlockBytes + l), _MM_HINT_T0);
+// Q4_0: the first token tile of a pass reads ahead into L2 what it will compute after the group
+// (or pair of groups) it is on: the same block of the next group (pair), `far` bytes on. The
+// hardware prefetcher alone does not keep the stream ahead: out of cache (quant_dot_bench,
+// 65536x2048, one core, AMD EPYC family 26) 3 and 4 tokens ran at 16.6-19.6 GB/s against 40-50
+// from cache, as if reading and computing took turns, and with this 31.8-33.7; 1 and 2 tokens
+// 32.4-34.8 and 29.5-29.9 -> 36.0-36.8 and 34.9-36.2 (from cache 1 token 72-73 -> 64-68). A group
+// ahead beat two and four at 1-2 tokens; the earlier prefetch, 4 blocks ahead into L1 and only
+// at 3+ tokens (family 25: 4 tokens 12.3 -> 14.3-15.4), slowed 1-2 tokens. Q8_0 tiles do without.
+inline void prefetch_block(const uint8_t* g, size_t far) {
+  for (size_t l = 0; l < kQ4GroupBlockBytes; l += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(g + far + l), _MM_HINT_T1);
 }
 
 // A pass of more tokens than one tile holds computes its later tiles from L2, and memory idled
@@ -85,7 +84,7 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g = G + size_t(b) * kQ4GroupBlockBytes;
-    if (ahead) prefetch_ahead<NT>(g);
+    if (ahead) prefetch_block(g, size_t(nb) * kQ4GroupBlockBytes);
     if constexpr (kNext) next->step();
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g)));
     __m512i wl[4], wh[4];
@@ -118,8 +117,8 @@ void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
     const uint8_t* g0 = G0 + size_t(b) * kQ4GroupBlockBytes;
     const uint8_t* g1 = G1 + size_t(b) * kQ4GroupBlockBytes;
     if (ahead) {
-      prefetch_ahead<NT>(g0);
-      prefetch_ahead<NT>(g1);
+      prefetch_block(g0, 2 * size_t(nb) * kQ4GroupBlockBytes);
+      prefetch_block(g1, 2 * size_t(nb) * kQ4GroupBlockBytes);
     }
     if constexpr (kNext) {
       next->step();

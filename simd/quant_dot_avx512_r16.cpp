@@ -55,9 +55,13 @@ struct TilePrep {
 // from cache, as if reading and computing took turns, and with this 31.8-33.7; 1 and 2 tokens
 // 32.4-34.8 and 29.5-29.9 -> 36.0-36.8 and 34.9-36.2 (from cache 1 token 72-73 -> 64-68). A group
 // ahead beat two and four at 1-2 tokens; the earlier prefetch, 4 blocks ahead into L1 and only
-// at 3+ tokens (family 25: 4 tokens 12.3 -> 14.3-15.4), slowed 1-2 tokens. Q8_0 tiles do without.
+// at 3+ tokens (family 25: 4 tokens 12.3 -> 14.3-15.4), slowed 1-2 tokens. Q8_0: the two-group
+// tiles (3+ tokens) only, every tile: 4 and 8 tokens out of cache 17.1-17.7 and 10.2-13.4 ->
+// 24.8-25.8 and 16.4-17.3 GB/s; at 1-2 tokens it gained nothing out of cache and lost a third
+// from cache.
+template <size_t kBlockBytes = kQ4GroupBlockBytes>
 inline void prefetch_block(const uint8_t* g, size_t far) {
-  for (size_t l = 0; l < kQ4GroupBlockBytes; l += 64)
+  for (size_t l = 0; l < kBlockBytes; l += 64)
     _mm_prefetch(reinterpret_cast<const char*>(g + far + l), _MM_HINT_T1);
 }
 
@@ -185,6 +189,8 @@ void q8_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g0 = G0 + size_t(b) * kQ8GroupBlockBytes;
     const uint8_t* g1 = G1 + size_t(b) * kQ8GroupBlockBytes;
+    prefetch_block<kQ8GroupBlockBytes>(g0, 2 * size_t(nb) * kQ8GroupBlockBytes);
+    prefetch_block<kQ8GroupBlockBytes>(g1, 2 * size_t(nb) * kQ8GroupBlockBytes);
     __m512i a[8], c[8];
     __m512i sa = _mm512_setzero_si512(), sc = _mm512_setzero_si512();
     for (int k = 0; k < 8; ++k) {

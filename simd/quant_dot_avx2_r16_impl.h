@@ -83,15 +83,22 @@ inline __attribute__((always_inline)) void block_half(const uint8_t* g, int64_t 
 // 4 tokens: 14.0 GB/s against 8.9). Memory idled during that second half; now the last token
 // tile of a group fetches the next group into L1 meanwhile (fetch_next): out of cache, 3, 4 and
 // 8 tokens ran at 8-12, 6-11 and 5-7 GB/s, now 17-21, 13-21 and 6-12 (quant_dot_bench
-// 65536x2048, one core, AMD EPYC family 26; both tables, Q4_0 and Q8_0).
+// 65536x2048, one core, AMD EPYC family 26; both tables, Q4_0 and Q8_0). With one or two tokens
+// the same tile reads the next group into L2 (a group ahead, as the AVX-512 products do): out of
+// cache 1 token Q4_0 24.4-25.3 -> 37.8-39.1 GB/s, Q8_0 2 tokens 11.9-18.3 -> 31.2-31.4; from
+// cache 1 token Q4_0 45-52 -> 38-39 (no decode product is in cache).
 template <bool kVnni, bool kQ4, int NT>
 void group_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const float* dx, const int32_t* sum8,
                 bool fetch_next, __m256 (*acc)[NT]) {
   const size_t block_bytes = kQ4 ? kQ4GroupBlockBytes : kQ8GroupBlockBytes;
   if constexpr (NT <= 2) {
-    for (int64_t b = 0; b < nb; ++b)
+    for (int64_t b = 0; b < nb; ++b) {
+      if (fetch_next)
+        for (size_t l = 0; l < block_bytes; l += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(G + size_t(nb + b) * block_bytes + l), _MM_HINT_T1);
       for (int hf = 0; hf < 2; ++hf)
         block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, hf, X, dx, sum8, acc[hf]);
+    }
   } else {
     for (int64_t b = 0; b < nb; ++b)
       block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, 0, X, dx, sum8, acc[0]);

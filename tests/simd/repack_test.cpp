@@ -5,7 +5,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "simd/kernels.h"
@@ -116,6 +120,34 @@ TEST(RowGroups, AmxTableOnlyWhereTheCpuHasIt) {
     EXPECT_TRUE(amx->r16_native);
     EXPECT_NE(simd::kernels_for("avx512vnni"), nullptr);
   }
+}
+
+TEST(RowGroups, AvxVnniTableExactlyWhereLinuxListsTheFlag) {
+  // The avx2vnni table rests on a CPUID bit read by hand (libcpuinfo does not report it); Linux's
+  // own reading of CPUID, the flags in /proc/cpuinfo, must agree with it, or a CPU without
+  // AVX-VNNI would be handed vpdpbusd (or one with it would not get it).
+#if defined(__linux__) && defined(__x86_64__)
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  std::set<std::string> flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      std::istringstream words(line.substr(line.find(':') + 1));
+      for (std::string w; words >> w;) flags.insert(w);
+      break;
+    }
+  if (flags.empty()) {
+    GTEST_SKIP() << "no flags line in /proc/cpuinfo";
+  }
+  const bool listed = flags.count("avx_vnni") && flags.count("avx2") && flags.count("fma") && flags.count("f16c");
+  const Kernels* vnni = simd::kernels_for("avx2vnni");
+  std::printf("avx2vnni kernels: %s; /proc/cpuinfo %s avx_vnni\n", vnni ? "available" : "not available",
+              flags.count("avx_vnni") ? "lists" : "does not list");
+  EXPECT_EQ(vnni != nullptr, listed);
+  EXPECT_TRUE(!vnni || vnni->r16_native);
+#else
+  GTEST_SKIP() << "reads Linux's x86 CPU flags";
+#endif
 }
 
 TEST(RowGroups, ExtremeLevelsStayExact) {

@@ -75,6 +75,12 @@ inline __attribute__((always_inline)) void block_half(const uint8_t* g, int64_t 
   }
 }
 
+// The cache lines of [p, p + bytes) fetched toward the core (kHint: _MM_HINT_T0 into L1, T1 into L2).
+template <auto kHint>
+inline void prefetch_lines(const uint8_t* p, size_t bytes) {
+  for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), kHint);
+}
+
 // Row group G against tokens [0, NT) of X: acc[hf][t] gathers token t's rows 8hf..8hf+7. With
 // one or two tokens the product streams from memory, and both halves go block by block so the
 // group streams once, in order (half by half, one core read Q4_0 out of cache at 13.6 GB/s
@@ -91,22 +97,18 @@ template <bool kVnni, bool kQ4, int NT>
 void group_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const float* dx, const int32_t* sum8,
                 bool fetch_next, __m256 (*acc)[NT]) {
   const size_t block_bytes = kQ4 ? kQ4GroupBlockBytes : kQ8GroupBlockBytes;
+  const uint8_t* next = G + size_t(nb) * block_bytes;  // the next group, block b at the same offset
   if constexpr (NT <= 2) {
     for (int64_t b = 0; b < nb; ++b) {
-      if (fetch_next)
-        for (size_t l = 0; l < block_bytes; l += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(G + size_t(nb + b) * block_bytes + l), _MM_HINT_T1);
+      if (fetch_next) prefetch_lines<_MM_HINT_T1>(next + size_t(b) * block_bytes, block_bytes);
       for (int hf = 0; hf < 2; ++hf)
         block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, hf, X, dx, sum8, acc[hf]);
     }
   } else {
     for (int64_t b = 0; b < nb; ++b)
       block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, 0, X, dx, sum8, acc[0]);
-    const uint8_t* next = G + size_t(nb) * block_bytes;
     for (int64_t b = 0; b < nb; ++b) {
-      if (fetch_next)
-        for (size_t l = 0; l < block_bytes; l += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(next + size_t(b) * block_bytes + l), _MM_HINT_T0);
+      if (fetch_next) prefetch_lines<_MM_HINT_T0>(next + size_t(b) * block_bytes, block_bytes);
       block_half<kVnni, kQ4, NT>(G + size_t(b) * block_bytes, nb, b, 1, X, dx, sum8, acc[1]);
     }
   }

@@ -88,7 +88,7 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s, b
   if (work < (1 << 15) || s.threads == 1) return rows_of_all_tasks(0, D / unit);
   // Stealing, not a static split by rows: a static split waited on its slower thread at the
   // end of every layer's down products.
-  StealingShares shares(D / unit, s.threads);
+  StealingShares shares(D / unit, s.threads, /*fine=*/T <= kStreamingTokens);
 #pragma omp parallel num_threads(s.threads)
   shares.run(omp_get_thread_num(), omp_get_num_threads(), rows_of_all_tasks);
 }

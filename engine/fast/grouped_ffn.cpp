@@ -9,7 +9,6 @@
 #include "engine/experts/expert_store.h"
 #include "engine/model/moe_router.h"
 #include "engine/fast/row_ops.h"
-#include "engine/fast/stealing_shares.h"
 #include "simd/kernels.h"
 
 namespace dsinfer {
@@ -67,30 +66,27 @@ void run_tasks(const Acts& x, int64_t D, int64_t T, float* out, FfnScratch& s, b
   if (!accumulate) std::fill(out, out + T * D, 0.0f);
   int64_t work = 0;
   for (const auto& t : s.tasks) work += t.n * t.w->down.rows * t.w->down.cols;
-  // Split on row groups where any down product is repacked (D is then a multiple of 16).
-  int64_t unit = 1;
-  for (const auto& t : s.tasks) unit = std::max(unit, t.w->down.row_unit());
-  // A piece is a range of output rows for every task: its own rows of `out` and of the
-  // scratch, so whichever thread runs it, each row's sum is the same tasks added in order.
-  auto rows_of_all_tasks = [&](int64_t u0, int64_t u1) {
-    const int64_t d0 = u0 * unit, nd = (u1 - u0) * unit;
-    float* yt = s.ytmp.data() + T * d0;  // [tokens][nd] (T * D floats in all)
-    for (const auto& t : s.tasks) {
-      const Matrix down = t.w->down.row_slice(d0, nd);
-      const LinearJob j{&down, Acts{s.g.data() + t.goff, uses_q8_acts(down) ? s.gq.data() + t.gqoff : nullptr, t.n}, yt};
-      linear_rows(j, 0, nd);
-      for (int64_t i = 0; i < t.n; ++i) {
-        const int64_t slot = t.slot0 + i;
-        vk.axpy(s.slot_w[size_t(slot)], yt + i * nd, out + s.slot_tok[size_t(slot)] * D + d0, nd);
+  const int nt = work < (1 << 15) ? 1 : s.threads;
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t parts = omp_get_num_threads(), me = omp_get_thread_num();
+    // Split on row groups where any down product is repacked (D is then a multiple of 16).
+    int64_t unit = 1;
+    for (const auto& t : s.tasks) unit = std::max(unit, t.w->down.row_unit());
+    const int64_t d0 = share_begin(D / unit, parts, me) * unit, d1 = share_begin(D / unit, parts, me + 1) * unit;
+    const int64_t nd = d1 - d0;
+    float* yt = s.ytmp.data() + T * d0;  // this thread's [tokens][nd] (T * D floats in all)
+    if (nd > 0)
+      for (const auto& t : s.tasks) {
+        const Matrix down = t.w->down.row_slice(d0, nd);
+        const LinearJob j{&down, Acts{s.g.data() + t.goff, uses_q8_acts(down) ? s.gq.data() + t.gqoff : nullptr, t.n}, yt};
+        linear_rows(j, 0, nd);
+        for (int64_t i = 0; i < t.n; ++i) {
+          const int64_t slot = t.slot0 + i;
+          vk.axpy(s.slot_w[size_t(slot)], yt + i * nd, out + s.slot_tok[size_t(slot)] * D + d0, nd);
+        }
       }
-    }
-  };
-  if (work < (1 << 15) || s.threads == 1) return rows_of_all_tasks(0, D / unit);
-  // Stealing, not a static split by rows: a static split waited on its slower thread at the
-  // end of every layer's down products.
-  StealingShares shares(D / unit, s.threads, /*fine=*/T <= kStreamingTokens);
-#pragma omp parallel num_threads(s.threads)
-  shares.run(omp_get_thread_num(), omp_get_num_threads(), rows_of_all_tasks);
+  }
 }
 
 // The routed experts of a layer served by an expert store: fetched in waves the store can hold,

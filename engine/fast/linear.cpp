@@ -114,9 +114,7 @@ void run_linear(std::span<const LinearJob> jobs) {
     }
   };
   if (total < kParallelBytes) return cost_range(0, total);
-  int64_t most_tokens = 0;
-  for (const LinearJob& j : jobs) most_tokens = std::max(most_tokens, j.x.T);
-  StealingShares shares(total, omp_get_max_threads(), /*fine=*/most_tokens <= kStreamingTokens);
+  StealingShares shares(total, omp_get_max_threads());
 #pragma omp parallel
   shares.run(omp_get_thread_num(), omp_get_num_threads(), cost_range);
 }

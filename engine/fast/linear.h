@@ -51,11 +51,6 @@ struct TransposedJob {
 // the rows in order, so results do not depend on the thread count.
 void run_linear_transposed(std::span<const TransposedJob> jobs);
 
-// Up to this many tokens a quantized product streams its weights from memory (the kernels'
-// register tiles hold 4 tokens; at 8 a core computes ~1.5x slower than memory delivers), so its
-// threads split the work into finer pieces (StealingShares `fine`).
-constexpr int64_t kStreamingTokens = 8;
-
 // Splits `total` units of work into `parts` contiguous shares; share i is [begin(i), begin(i+1)).
 inline int64_t share_begin(int64_t total, int64_t parts, int64_t i) noexcept {
   return int64_t((__int128)total * i / parts);

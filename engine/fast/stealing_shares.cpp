@@ -6,17 +6,16 @@
 
 namespace dsinfer {
 
-StealingShares::StealingShares(int64_t total, int threads, bool fine) noexcept
-    : total_(total), threads_(std::max(1, threads)), pieces_(1 + tail_for(threads_, fine)) {
+StealingShares::StealingShares(int64_t total, int threads) noexcept : total_(total), threads_(std::max(1, threads)) {
   for (int i = 0; i < std::min(threads_, kMaxThreads); ++i)
-    ends_[size_t(i)].v.store(uint64_t(pieces_), std::memory_order_relaxed);
+    ends_[size_t(i)].v.store(uint64_t(kPieces), std::memory_order_relaxed);
 }
 
 int64_t StealingShares::begin(int i, int k) const noexcept {
   const int64_t lo = share_begin(total_, threads_, i), hi = share_begin(total_, threads_, i + 1);
   if (k == 0) return lo;
   const int64_t half = (hi - lo) / 2;
-  return lo + half + share_begin(hi - lo - half, pieces_ - 1, k - 1);
+  return lo + half + share_begin(hi - lo - half, kTail, k - 1);
 }
 
 int StealingShares::claim(int i, bool front) noexcept {

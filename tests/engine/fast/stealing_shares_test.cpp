@@ -16,8 +16,8 @@ namespace {
 using Pieces = std::vector<std::pair<int64_t, int64_t>>;
 
 // The pieces a team of `team` threads runs over a split made for `threads`, sorted.
-Pieces run_team(int64_t total, int threads, int team, bool slow_first = false, bool fine = false) {
-  StealingShares shares(total, threads, fine);
+Pieces run_team(int64_t total, int threads, int team, bool slow_first = false) {
+  StealingShares shares(total, threads);
   Pieces got;
   std::mutex m;
 #pragma omp parallel num_threads(team)
@@ -53,24 +53,19 @@ TEST(StealingShares, EveryPieceRunsOnceWhateverTheTeam) {
     for (int threads : {1, 2, 3, 8})
       for (int team : {1, 2, threads, threads + 2}) {
         SCOPED_TRACE(testing::Message() << "total " << total << " threads " << threads << " team " << team);
-        for (bool fine : {false, true}) {
-          const Pieces a = run_team(total, threads, team, false, fine);
-          expect_partition(a, total);
-          // What the pieces cover depends on total, threads and `fine` only, not on who ran them.
-          EXPECT_EQ(a, run_team(total, threads, team, /*slow_first=*/true, fine));
-          EXPECT_EQ(a, run_team(total, threads, 1, false, fine));
-        }
+        const Pieces a = run_team(total, threads, team);
+        expect_partition(a, total);
+        // What the pieces cover depends on total and threads only, not on who ran them.
+        EXPECT_EQ(a, run_team(total, threads, team, /*slow_first=*/true));
+        EXPECT_EQ(a, run_team(total, threads, 1));
       }
 }
 
-class StealingSharesTail : public ::testing::TestWithParam<bool> {};
-
-TEST_P(StealingSharesTail, ASlowThreadsPiecesAreTakenOver) {
+TEST(StealingShares, ASlowThreadsPiecesAreTakenOver) {
   // Thread 0 takes its first piece (half its share) and dawdles; thread 1 finishes its own share
   // and must then take thread 0's remaining pieces from the back.
   if (omp_get_max_threads() < 2) GTEST_SKIP() << "one thread only";
-  const bool fine = GetParam();
-  StealingShares shares(1 << 20, 2, fine);
+  StealingShares shares(1 << 20, 2);
   std::vector<int> runs_of(2, 0);
   std::set<int64_t> starts_by_1;
   std::atomic<bool> zero_started{false};
@@ -93,14 +88,10 @@ TEST_P(StealingSharesTail, ASlowThreadsPiecesAreTakenOver) {
       }
     });
   }
-  const int pieces = 1 + StealingShares::tail_for(2, fine);
-  EXPECT_EQ(pieces, fine ? 33 : 9);
-  EXPECT_EQ(runs_of[0] + runs_of[1], 2 * pieces);
-  EXPECT_GT(runs_of[1], pieces);                                    // it stole
+  EXPECT_EQ(runs_of[0] + runs_of[1], 2 * (1 + StealingShares::kTail));
+  EXPECT_GT(runs_of[1], 1 + StealingShares::kTail);                // it stole
   EXPECT_EQ(starts_by_1.count(int64_t(0)), 0u);                     // but not thread 0's first piece
 }
-
-INSTANTIATE_TEST_SUITE_P(CoarseAndFine, StealingSharesTail, ::testing::Bool());
 
 TEST(StealingShares, MoreThreadsThanItStealsAmongSplitsStatically) {
   const int threads = StealingShares::kMaxThreads + 3;

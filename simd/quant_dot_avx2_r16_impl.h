@@ -21,6 +21,7 @@
 
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
+#include "simd/prefetch_lines.h"
 #include "simd/repack.h"
 
 namespace dsinfer::simd::detail {
@@ -73,12 +74,6 @@ inline __attribute__((always_inline)) void block_half(const uint8_t* g, int64_t 
     }
     acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(dx[t * nb + b])), acc[t]);
   }
-}
-
-// The cache lines of [p, p + bytes) fetched toward the core (kHint: _MM_HINT_T0 into L1, T1 into L2).
-template <auto kHint>
-inline void prefetch_lines(const uint8_t* p, size_t bytes) {
-  for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), kHint);
 }
 
 // Row group G against tokens [0, NT) of X: acc[hf][t] gathers token t's rows 8hf..8hf+7. With

@@ -21,6 +21,7 @@
 
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
+#include "simd/prefetch_lines.h"
 #include "simd/repack.h"
 
 namespace dsinfer::simd::detail {
@@ -48,8 +49,8 @@ struct TilePrep {
   const int32_t* sum8;
 };
 
-// Q4_0: the first token tile of a pass reads ahead into L2 what it will compute after the group
-// (or pair of groups) it is on: the same block of the next group (pair), `far` bytes on. The
+// Read-ahead (the tiles below). Q4_0: the first token tile of a pass reads into L2 what it will
+// compute after the group (or pair of groups) it is on: the same block of the next group (pair). The
 // hardware prefetcher alone does not keep the stream ahead: out of cache (quant_dot_bench,
 // 65536x2048, one core, AMD EPYC family 26) 3 and 4 tokens ran at 16.6-19.6 GB/s against 40-50
 // from cache, as if reading and computing took turns, and with this 31.8-33.7; 1 and 2 tokens
@@ -59,11 +60,6 @@ struct TilePrep {
 // tiles (3+ tokens) only, every tile: 4 and 8 tokens out of cache 17.1-17.7 and 10.2-13.4 ->
 // 24.8-25.8 and 16.4-17.3 GB/s; at 1-2 tokens it gained nothing out of cache and lost a third
 // from cache.
-template <size_t kBlockBytes = kQ4GroupBlockBytes>
-inline void prefetch_block(const uint8_t* g, size_t far) {
-  for (size_t l = 0; l < kBlockBytes; l += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(g + far + l), _MM_HINT_T1);
-}
 
 // A pass of more tokens than one tile holds computes its later tiles from L2, and memory idled
 // meanwhile: now each tile streams its share of the next pass's weights into L2 as it goes, a
@@ -88,7 +84,7 @@ void q4_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const TilePrep& p
   const __m512i lo = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g = G + size_t(b) * kQ4GroupBlockBytes;
-    if (ahead) prefetch_block(g, size_t(nb) * kQ4GroupBlockBytes);
+    if (ahead) prefetch_lines<_MM_HINT_T1>(g + size_t(nb) * kQ4GroupBlockBytes, kQ4GroupBlockBytes);
     if constexpr (kNext) next->step();
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g)));
     __m512i wl[4], wh[4];
@@ -121,8 +117,8 @@ void q4_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
     const uint8_t* g0 = G0 + size_t(b) * kQ4GroupBlockBytes;
     const uint8_t* g1 = G1 + size_t(b) * kQ4GroupBlockBytes;
     if (ahead) {
-      prefetch_block(g0, 2 * size_t(nb) * kQ4GroupBlockBytes);
-      prefetch_block(g1, 2 * size_t(nb) * kQ4GroupBlockBytes);
+      prefetch_lines<_MM_HINT_T1>(g0 + 2 * size_t(nb) * kQ4GroupBlockBytes, kQ4GroupBlockBytes);
+      prefetch_lines<_MM_HINT_T1>(g1 + 2 * size_t(nb) * kQ4GroupBlockBytes, kQ4GroupBlockBytes);
     }
     if constexpr (kNext) {
       next->step();
@@ -189,8 +185,8 @@ void q8_tile2(const uint8_t* G0, const uint8_t* G1, int64_t nb, const BlockQ8_0*
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* g0 = G0 + size_t(b) * kQ8GroupBlockBytes;
     const uint8_t* g1 = G1 + size_t(b) * kQ8GroupBlockBytes;
-    prefetch_block<kQ8GroupBlockBytes>(g0, 2 * size_t(nb) * kQ8GroupBlockBytes);
-    prefetch_block<kQ8GroupBlockBytes>(g1, 2 * size_t(nb) * kQ8GroupBlockBytes);
+    prefetch_lines<_MM_HINT_T1>(g0 + 2 * size_t(nb) * kQ8GroupBlockBytes, kQ8GroupBlockBytes);
+    prefetch_lines<_MM_HINT_T1>(g1 + 2 * size_t(nb) * kQ8GroupBlockBytes, kQ8GroupBlockBytes);
     __m512i a[8], c[8];
     __m512i sa = _mm512_setzero_si512(), sc = _mm512_setzero_si512();
     for (int k = 0; k < 8; ++k) {

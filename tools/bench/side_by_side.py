@@ -9,8 +9,9 @@ source, and give the directory of its binaries.
       [--dsinfer-args '...'] [--llama-args '...'] [--bandwidth GB/s] [--json FILE]
 
 Tests: ppN (prefill N tokens), ppN@dM (prefill N tokens after M of context), tgN (decode N tokens
-on an empty context), dN (decode 32 tokens after N tokens of context), start (wall time to load
-and decode one token).
+on an empty context), dN (decode 32 tokens after N tokens of context), batchN (N sequences of 128
+tokens each, then 32 decode steps of all N at once: the steps' tokens a second, dsinfer bench
+--batch N against llama-batched-bench's S_TG), start (wall time to load and decode one token).
 
 Two ways of running each program:
   --via bench (default)  dsinfer bench against llama-bench (-fa 1). Both feed random token ids,
@@ -116,8 +117,13 @@ def run_rusage(a, cmd):
     return out, err, wall, ru.ru_maxrss / 1024, a.cgroup.peak_mb() if a.cgroup else 0.0
 
 
+BATCH_PROMPT, BATCH_STEPS = 128, 32  # batchN: tokens in each sequence's cache, then decode steps
+
+
 def bench_args(test):
     """The -p/-n/-d flags of one test, the same for both bench programs."""
+    if test.startswith("batch"):
+        return ["-p", "0", "-n", str(BATCH_STEPS), "-d", str(BATCH_PROMPT), "--batch", test[5:]]
     if test.startswith("pp") and "@d" in test:  # ppN@dM: prefill N tokens after M of context
         n, d = test[2:].split("@d")
         return ["-p", n, "-n", "0", "-d", d]
@@ -150,6 +156,9 @@ def ours(a, test):
     out, err, wall, rss, cg = run_rusage(a, cmd + bench_args(test) + weights + a.dsinfer_args)
     j = json.loads(out)
     rate = j["prefill_tok_s"] if test.startswith("pp") else j["decode_tok_s"]
+    if test.startswith("batch"):
+        a.batch_lines.append(f"dsinfer batch: {j['distinct_experts_per_layer']:.1f} distinct experts a layer a step, "
+                             f"{100 * j['bound_fraction']:.1f}% of its bytes bound at {a.bandwidth:.1f} GB/s")
     return (wall if test == "start" else rate), rss, cg
 
 
@@ -164,6 +173,17 @@ def theirs(a, test):
         if not m:
             sys.exit(f"no eval figure in llama-completion's output:\n{err[-2000:]}")
         return (wall if test == "start" else float(m.group(2))), rss, cg
+    if test.startswith("batch"):  # random token ids in every sequence, like dsinfer bench's
+        n = int(test[5:])
+        cmd = [os.path.join(a.llama_bin, "llama-batched-bench"), "-m", a.model, "-c",
+               str(max(2048, n * (BATCH_PROMPT + BATCH_STEPS))), "-b", "2048", "-ub", "512", "-npp", str(BATCH_PROMPT),
+               "-ntg", str(BATCH_STEPS), "-npl", str(n), "-t", str(a.threads), "-fa", "on",
+               "--output-format", "jsonl"] + a.llama_args
+        out, err, wall, rss, cg = run_rusage(a, cmd)
+        rows = [json.loads(l) for l in (out + "\n" + err).splitlines() if l.startswith("{\"n_kv_max\"")]
+        if not rows:
+            sys.exit(f"no result line in llama-batched-bench's output:\n{err[-2000:]}")
+        return rows[-1]["speed_tg"], rss, cg
     cmd = [os.path.join(a.llama_bin, "llama-bench"), "-m", a.model, "-t", str(a.threads), "-r", "1", "-fa", "1",
            "-o", "json"]
     out, err, wall, rss, cg = run_rusage(a, cmd + bench_args(test) + a.llama_args)
@@ -191,6 +211,9 @@ def main():
     a = ap.parse_args()
     a.dsinfer_args, a.llama_args = shlex.split(a.dsinfer_args), shlex.split(a.llama_args)
     tests = a.tests.split(",")
+    bad = [t for t in tests if not re.fullmatch(r"pp\d+(@d\d+)?|tg\d+|d\d+|batch\d+|start", t)]
+    if bad:
+        sys.exit(f"unknown test {bad[0]}: ppN, ppN@dM, tgN, dN, batchN or start")
     if a.via == "run" and any(not (t.startswith("tg") or t == "start") for t in tests):
         sys.exit("--via run measures decode only: tests tgN and start")
     a.cgroup = None
@@ -199,7 +222,7 @@ def main():
                                      + a.dsinfer_args)
         a.bandwidth = json.loads(out)["bandwidth_gb_s"]
     a.cgroup = MemCgroup(a.mem_limit) if a.mem_limit > 0 else None
-    a.store_lines, a.run_lines = [], []
+    a.store_lines, a.run_lines, a.batch_lines = [], [], []
     rows, runs, walls = [], [], []
     try:
         for test in tests:
@@ -241,6 +264,8 @@ def main():
         extra = f" {cm / 1024:.1f} / {cp / 1024:.1f} GB |" if a.cgroup else ""
         print(f"| {t} | {m:.2f} ± {sm:.2f} {unit(t)} | {p:.2f} ± {sp:.2f} {unit(t)} | {ratio:.2f}x | "
               f"{rm / 1024:.1f} / {rp / 1024:.1f} GB |{extra}")
+    for line in a.batch_lines:
+        print(line)
     if a.via == "run":  # a program may read its weights before its generation clock starts
         print("\nWhole process, wall time (load, prompt, generation):")
         print("| test | dsinfer | llama.cpp | ratio (dsinfer better > 1) |")

@@ -68,7 +68,8 @@ const Kernels* compiled(const char* isa) noexcept {
 #endif
 #if defined(DSINFER_HAVE_NEON_KERNELS)
   if (std::strcmp(isa, "neon") == 0) {
-    static const Kernels k = assemble("neon", detail::add_quant_neon, detail::add_vec_neon);
+    static const Kernels k = assemble("neon", detail::add_quant_neon, detail::add_vec_neon, detail::add_r16_neon,
+                                      detail::add_latent_scores_neon);
     return &k;
   }
 #endif

@@ -2,7 +2,9 @@
 // GoogleTest: there is none for arm64 on an x86-64 CI host). Built by the aarch64 cross compiler
 // and run under qemu-aarch64 (tests/simd/neon_cross/CMakeLists.txt). The quantized dots follow
 // tests/simd/quant_dot_test.cpp: integer parts exact, float results within a worst-case rounding
-// bound (see tolerance()), activation quantization byte for byte. The float vector kernels
+// bound (see tolerance()), activation quantization byte for byte. The row-group products and the
+// integer attention kernels (scores, weighted sum) follow tests/simd/repack_test.cpp and
+// tests/simd/latent_scores_test.cpp: bit for bit the scalar reference. The float vector kernels
 // (Kernels, xsimd::neon64) follow tests/simd/vec_kernels_test.cpp: sums within 1e-6 of
 // sum |terms|, exp-based results within a relative 2e-6, cache-row conversions bit for bit, and
 // integer-valued inputs exact. The tables are taken directly from detail:: (the libcpuinfo
@@ -38,11 +40,35 @@
 #include "simd/blocks.h"
 #include "simd/half.h"
 #include "simd/kernels_isa.h"
+#include "simd/latent_scores.h"
+#include "simd/repack.h"
 #include "tests/simd/random_blocks.h"
 
 // simd/vec_kernels_neon.cpp instantiates VecImpl<xsimd::neon64>: the cross compiler must find
 // xsimd (the -isystem link, see CMakeLists.txt) and xsimd must see an aarch64 NEON target.
 static_assert(XSIMD_WITH_NEON64, "xsimd does not see AArch64 NEON: wrong compiler or xsimd headers");
+
+// simd/latent_scores.cpp's pack_latent_query_q8 calls the dispatch, which is not built here:
+// this is what it returns on an aarch64 CPU with dot products (simd/dispatch.cpp's "neon").
+namespace dsinfer::simd {
+const Kernels& kernels() noexcept {
+  static const Kernels k = [] {
+    Kernels t{};
+    detail::add_quant_scalar(t);  // the reference row-group and latent kernels first, as assemble() does
+    t.latent_pack_q8 = detail::latent_pack_q8_scalar;
+    t.latent_scores_q8 = detail::latent_scores_q8_scalar;
+    t.latent_wsum_q8 = detail::latent_wsum_q8_scalar;
+    t.latent_wsum_exact = true;
+    detail::add_quant_neon(t);
+    detail::add_vec_neon(t);
+    detail::add_r16_neon(t);
+    detail::add_latent_scores_neon(t);
+    t.isa = "neon";
+    return t;
+  }();
+  return k;
+}
+}  // namespace dsinfer::simd
 
 namespace {
 
@@ -497,6 +523,172 @@ void check_dot(std::mt19937& rng) {
     }
 }
 
+// ---- row-group products and integer attention: bit for bit the scalar reference ----
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+const Kernels& scalar_full() {
+  static const Kernels k = [] {
+    Kernels t{};
+    dsinfer::simd::detail::add_quant_scalar(t);
+    t.latent_scores_q8 = dsinfer::simd::detail::latent_scores_q8_scalar;
+    t.latent_wsum_q8 = dsinfer::simd::detail::latent_wsum_q8_scalar;
+    return t;
+  }();
+  return k;
+}
+
+// groups row groups of nb blocks (random levels over the whole byte range, -128 included for
+// Q8_0; random scales) against n_tok tokens, groups [g0, g1), outputs with row stride ldy.
+template <bool kQ4>
+void check_r16_case(std::mt19937& rng, int64_t groups, int64_t nb, int64_t n_tok, int64_t g0, int64_t g1,
+                    bool extreme) {
+  const size_t gb = kQ4 ? dsinfer::kQ4GroupBlockBytes : dsinfer::kQ8GroupBlockBytes;
+  std::vector<uint8_t> w(size_t(groups * nb) * gb);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& v : w) v = uint8_t(extreme ? (byte(rng) & 1 ? (kQ4 ? 0xFF : 0x80) : (kQ4 ? 0x00 : 0x7F)) : byte(rng));
+  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
+  for (int64_t b = 0; b < groups * nb; ++b)
+    for (int r = 0; r < 16; ++r) {
+      const uint16_t d = dsinfer::f32_to_fp16(extreme ? 0.0078125f : scale(rng));
+      std::memcpy(w.data() + size_t(b) * gb + 2 * size_t(r), &d, 2);
+    }
+  const Guarded<uint8_t> W(w);
+  std::vector<BlockQ8_0> xs = q8(random_floats(rng, n_tok * nb * 32, 2.0f));
+  if (extreme)
+    for (auto& x : xs)
+      for (auto& l : x.qs) l = int8_t(byte(rng) & 1 ? 127 : -127);
+  const Guarded<BlockQ8_0> X(xs);
+  const int64_t ldy = groups * 16 + 3;
+  Guarded<float> y(size_t(n_tok * ldy));
+  std::vector<float> ref(size_t(n_tok * ldy), -999.0f);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = -999.0f;
+  auto& kn = dsinfer::simd::kernels();
+  (kQ4 ? kn.gemm_q4_0_r16 : kn.gemm_q8_0_r16)(W.data(), nb, X.data(), n_tok, y.data(), ldy, g0, g1);
+  (kQ4 ? scalar_full().gemm_q4_0_r16 : scalar_full().gemm_q8_0_r16)(W.data(), nb, X.data(), n_tok, ref.data(), ldy,
+                                                                     g0, g1);
+  for (size_t i = 0; i < y.size(); ++i) {
+    ++g_checks;
+    if (!same_bits(y[i], ref[i]))
+      fail("%s r16 groups %lld nb %lld n_tok %lld range [%lld,%lld)%s: token %lld row %lld %.9g, scalar %.9g",
+           kQ4 ? "q4_0" : "q8_0", (long long)groups, (long long)nb, (long long)n_tok, (long long)g0, (long long)g1,
+           extreme ? " extreme" : "", (long long)(int64_t(i) / ldy), (long long)(int64_t(i) % ldy), double(y[i]),
+           double(ref[i]));
+  }
+}
+
+template <bool kQ4>
+void check_r16(std::mt19937& rng) {
+  ++g_checks;
+  if (!dsinfer::simd::kernels().r16_native) fail("the neon table's row-group products are not its own");
+  for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 17})
+    for (int64_t nb : {1, 2, 5, 17, 64}) {
+      check_r16_case<kQ4>(rng, 6, nb, n_tok, 0, 6, false);
+      check_r16_case<kQ4>(rng, 6, nb, n_tok, 1, 5, false);
+      check_r16_case<kQ4>(rng, 3, nb, n_tok, 2, 2, false);
+    }
+  for (int64_t n_tok : {1, 4, 6})
+    for (int64_t nb : {1, 3, 40}) check_r16_case<kQ4>(rng, 2, nb, n_tok, 0, 2, true);
+  // A real repack: rows quantized as the model's are, then grouped (simd/repack.h).
+  std::vector<float> f = random_floats(rng, 32 * 8 * 32, 0.05f);
+  std::vector<uint8_t> g(2 * 8 * (kQ4 ? dsinfer::kQ4GroupBlockBytes : dsinfer::kQ8GroupBlockBytes));
+  if constexpr (kQ4) {
+    const auto rows = q4(f);
+    for (int i = 0; i < 2; ++i) dsinfer::repack_q4_0_rows(rows.data() + 16 * 8 * i, 8, g.data() + size_t(i) * 8 * 288);
+  } else {
+    const auto rows = q8(f);
+    for (int i = 0; i < 2; ++i) dsinfer::repack_q8_0_rows(rows.data() + 16 * 8 * i, 8, g.data() + size_t(i) * 8 * 544);
+  }
+  const auto x = q8(random_floats(rng, 3 * 8 * 32, 1.0f));
+  std::vector<float> a(3 * 32), b(3 * 32);
+  auto& kn = dsinfer::simd::kernels();
+  (kQ4 ? kn.gemm_q4_0_r16 : kn.gemm_q8_0_r16)(g.data(), 8, x.data(), 3, a.data(), 32, 0, 2);
+  (kQ4 ? scalar_full().gemm_q4_0_r16 : scalar_full().gemm_q8_0_r16)(g.data(), 8, x.data(), 3, b.data(), 32, 0, 2);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ++g_checks;
+    if (!same_bits(a[i], b[i])) fail("%s r16 of repacked rows, output %zu: %.9g, scalar %.9g", kQ4 ? "q4_0" : "q8_0", i,
+                                     double(a[i]), double(b[i]));
+  }
+}
+
+// Latent cache rows as TypedLatentCache stores them: Q8_0 blocks, then the float rope key.
+std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& rng, int64_t ns, int64_t latent, int64_t rope) {
+  std::vector<std::vector<uint8_t>> rows;
+  for (int64_t s = 0; s < ns; ++s) {
+    const auto x = random_floats(rng, latent + rope, 1.0f);
+    const auto blocks = q8(std::vector<float>(x.begin(), x.begin() + latent));
+    std::vector<uint8_t> r(blocks.size() * sizeof(BlockQ8_0) + size_t(rope) * 4);
+    std::memcpy(r.data(), blocks.data(), blocks.size() * sizeof(BlockQ8_0));
+    std::memcpy(r.data() + blocks.size() * sizeof(BlockQ8_0), x.data() + latent, size_t(rope) * 4);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void check_latent(std::mt19937& rng) {
+  const auto& kn = dsinfer::simd::kernels();
+  ++g_checks;
+  if (!kn.latent_scores_native || !kn.latent_wsum_exact) fail("the neon table's latent kernels are not its own, exact");
+  g_section = "latent scores";
+  struct Case {
+    int64_t heads, latent, rope;
+  };
+  for (const Case c : {Case{16, 512, 64}, Case{1, 32, 0}, Case{2, 64, 1}, Case{20, 96, 64}, Case{128, 512, 64},
+                       Case{17, 32, 3}})
+    for (int64_t ns : {1, 2, 3, 5, 9, 40}) {
+      dsinfer::simd::LatentQueryBuffer buf;
+      buf.reserve(c.heads, c.latent, c.rope);
+      const auto lat = random_floats(rng, c.heads * (c.latent + 5), 1.0f);
+      const auto rope = random_floats(rng, c.heads * (c.rope + 2), 1.0f);
+      dsinfer::simd::pack_latent_query_q8(lat.data(), c.latent + 5, rope.data(), c.rope + 2, 0.0721f, buf.query());
+      const auto rv = cache_rows(rng, ns, c.latent, c.rope);
+      std::vector<std::unique_ptr<Guarded<uint8_t>>> guarded_rows;
+      std::vector<const uint8_t*> rows;
+      for (const auto& r : rv) {
+        guarded_rows.push_back(std::make_unique<Guarded<uint8_t>>(r));
+        rows.push_back(guarded_rows.back()->data());
+      }
+      const int64_t ldo = ns + 3;
+      std::vector<float> got(size_t(c.heads * ldo), -7.0f), want = got;
+      kn.latent_scores_q8(buf.query(), rows.data(), ns, got.data(), ldo);
+      scalar_full().latent_scores_q8(buf.query(), rows.data(), ns, want.data(), ldo);
+      for (size_t i = 0; i < got.size(); ++i) {
+        ++g_checks;
+        if (!same_bits(got[i], want[i]))
+          fail("heads %lld latent %lld rope %lld ns %lld: head %lld position %lld %.9g, scalar %.9g",
+               (long long)c.heads, (long long)c.latent, (long long)c.rope, (long long)ns, (long long)(int64_t(i) / ldo),
+               (long long)(int64_t(i) % ldo), double(got[i]), double(want[i]));
+      }
+    }
+  g_section = "latent weighted sum";
+  for (int64_t nh : {1, 2, 3, 4, 5, 7, 16, 21})
+    for (int64_t latent : {32, 64, 512})
+      for (int64_t ns : {1, 6, 33}) {
+        const auto rv = cache_rows(rng, ns, latent, 64);
+        std::vector<std::unique_ptr<Guarded<uint8_t>>> guarded_rows;
+        std::vector<const uint8_t*> rows;
+        for (const auto& r : rv) {
+          guarded_rows.push_back(std::make_unique<Guarded<uint8_t>>(r));
+          rows.push_back(guarded_rows.back()->data());
+        }
+        const int64_t ldp = ns + 2;
+        const auto p = random_floats(rng, nh * ldp, 0.3f);
+        for (int64_t n : {int64_t(16), latent}) {
+          Guarded<float> got(size_t(nh * n));
+          std::vector<float> want(size_t(nh * n));
+          kn.latent_wsum_q8(p.data(), ldp, nh, rows.data(), ns, n, got.data());
+          scalar_full().latent_wsum_q8(p.data(), ldp, nh, rows.data(), ns, n, want.data());
+          for (size_t i = 0; i < want.size(); ++i) {
+            ++g_checks;
+            if (!same_bits(got[i], want[i]))
+              fail("heads %lld latent %lld ns %lld n %lld: head %lld value %lld %.9g, scalar %.9g", (long long)nh,
+                   (long long)latent, (long long)ns, (long long)n, (long long)(int64_t(i) / n),
+                   (long long)(int64_t(i) % n), double(got[i]), double(want[i]));
+          }
+        }
+      }
+}
+
 // ---- float vector kernels ----
 
 
@@ -515,8 +707,6 @@ double abs_dot(const float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) s += std::fabs(double(a[i]) * double(b[i]));
   return s;
 }
-
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // Sums in another order (NEON: 4 lanes, 2 accumulators, fma, then a horizontal add) differ from
 // the scalar loop by a few rounding units of sum |terms|: 1e-6 is about 17 units (u = 2^-24);
@@ -902,6 +1092,11 @@ int main(int argc, char** argv) {
   g_section = "gemm q4_0";
   check_gemm<BlockQ4_0>(rng);
   const double quant_worst = g_worst;
+  g_section = "gemm q8_0 row groups";
+  check_r16<false>(rng);
+  g_section = "gemm q4_0 row groups";
+  check_r16<true>(rng);
+  check_latent(rng);
 
   // The float vector kernels.
   g_worst = 0;

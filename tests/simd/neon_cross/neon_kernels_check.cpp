@@ -589,6 +589,8 @@ void check_r16(std::mt19937& rng) {
     }
   for (int64_t n_tok : {1, 4, 6})
     for (int64_t nb : {1, 3, 40}) check_r16_case<kQ4>(rng, 2, nb, n_tok, 0, 2, true);
+  // More tokens than the kernel prepares scales and sums for at once (4,096 token-blocks).
+  check_r16_case<kQ4>(rng, 5, 64, 67, 0, 5, false);
   // A real repack: rows quantized as the model's are, then grouped (simd/repack.h).
   std::vector<float> f = random_floats(rng, 32 * 8 * 32, 0.05f);
   std::vector<uint8_t> g(2 * 8 * (kQ4 ? dsinfer::kQ4GroupBlockBytes : dsinfer::kQ8GroupBlockBytes));

@@ -18,6 +18,7 @@
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
 #include "simd/latent_scores.h"
+#include "simd/score_tile_store.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -79,9 +80,7 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
     _mm256_store_ps(tile[t], _mm256_mul_ps(lo[t], sc));
     _mm256_store_ps(tile[t] + 8, _mm256_mul_ps(hi[t], sc));
   }
-  const int64_t h0 = g * kScoreHeads, nh = std::min<int64_t>(kScoreHeads, q.heads - h0);
-  for (int64_t hh = 0; hh < nh; ++hh)
-    for (int t = 0; t < NT; ++t) out[(h0 + hh) * ldo + t] = tile[t][hh];
+  store_head_rows(tile, q, g, out, ldo);
 }
 
 void latent_scores_q8_avx2(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,

@@ -15,6 +15,7 @@
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
 #include "simd/latent_scores.h"
+#include "simd/score_tile_store.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -85,9 +86,7 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
   alignas(64) float tile[NT][kScoreHeads];
   const __m512 sc = _mm512_set1_ps(q.scale);
   for (int t = 0; t < NT; ++t) _mm512_store_ps(tile[t], _mm512_mul_ps(acc[t], sc));
-  const int64_t h0 = g * kScoreHeads, nh = q.heads - h0 < kScoreHeads ? q.heads - h0 : kScoreHeads;
-  for (int64_t hh = 0; hh < nh; ++hh)
-    for (int t = 0; t < NT; ++t) out[(h0 + hh) * ldo + t] = tile[t][hh];
+  store_head_rows(tile, q, g, out, ldo);
 }
 
 void latent_scores_q8_avx512(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,

@@ -18,6 +18,7 @@
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
 #include "simd/latent_scores.h"
+#include "simd/score_tile_store.h"
 
 namespace dsinfer::simd::detail {
 namespace {
@@ -83,9 +84,7 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
   float tile[NT][kScoreHeads];
   for (int t = 0; t < NT; ++t)
     for (int quad = 0; quad < 4; ++quad) vst1q_f32(tile[t] + 4 * quad, vmulq_n_f32(acc[t][quad], q.scale));
-  const int64_t h0 = g * kScoreHeads, nh = std::min<int64_t>(kScoreHeads, q.heads - h0);
-  for (int64_t hh = 0; hh < nh; ++hh)
-    for (int t = 0; t < NT; ++t) out[(h0 + hh) * ldo + t] = tile[t][hh];
+  store_head_rows(tile, q, g, out, ldo);
 }
 
 void latent_scores_q8_neon(const LatentQueryQ8& q, const uint8_t* const* rows, int64_t ns, float* out,

@@ -627,6 +627,18 @@ std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& rng, int64_t ns, int6
   return rows;
 }
 
+// Each row in its own guarded buffer (a kernel reading past a row's end stops), and their addresses.
+struct GuardedRows {
+  explicit GuardedRows(const std::vector<std::vector<uint8_t>>& rows) {
+    for (const auto& r : rows) {
+      owned.push_back(std::make_unique<Guarded<uint8_t>>(r));
+      ptrs.push_back(owned.back()->data());
+    }
+  }
+  std::vector<std::unique_ptr<Guarded<uint8_t>>> owned;
+  std::vector<const uint8_t*> ptrs;
+};
+
 void check_latent(std::mt19937& rng) {
   const auto& kn = dsinfer::simd::kernels();
   ++g_checks;
@@ -643,17 +655,11 @@ void check_latent(std::mt19937& rng) {
       const auto lat = random_floats(rng, c.heads * (c.latent + 5), 1.0f);
       const auto rope = random_floats(rng, c.heads * (c.rope + 2), 1.0f);
       dsinfer::simd::pack_latent_query_q8(lat.data(), c.latent + 5, rope.data(), c.rope + 2, 0.0721f, buf.query());
-      const auto rv = cache_rows(rng, ns, c.latent, c.rope);
-      std::vector<std::unique_ptr<Guarded<uint8_t>>> guarded_rows;
-      std::vector<const uint8_t*> rows;
-      for (const auto& r : rv) {
-        guarded_rows.push_back(std::make_unique<Guarded<uint8_t>>(r));
-        rows.push_back(guarded_rows.back()->data());
-      }
+      const GuardedRows rows(cache_rows(rng, ns, c.latent, c.rope));
       const int64_t ldo = ns + 3;
       std::vector<float> got(size_t(c.heads * ldo), -7.0f), want = got;
-      kn.latent_scores_q8(buf.query(), rows.data(), ns, got.data(), ldo);
-      scalar_full().latent_scores_q8(buf.query(), rows.data(), ns, want.data(), ldo);
+      kn.latent_scores_q8(buf.query(), rows.ptrs.data(), ns, got.data(), ldo);
+      scalar_full().latent_scores_q8(buf.query(), rows.ptrs.data(), ns, want.data(), ldo);
       for (size_t i = 0; i < got.size(); ++i) {
         ++g_checks;
         if (!same_bits(got[i], want[i]))
@@ -666,20 +672,14 @@ void check_latent(std::mt19937& rng) {
   for (int64_t nh : {1, 2, 3, 4, 5, 7, 16, 21})
     for (int64_t latent : {32, 64, 512})
       for (int64_t ns : {1, 6, 33}) {
-        const auto rv = cache_rows(rng, ns, latent, 64);
-        std::vector<std::unique_ptr<Guarded<uint8_t>>> guarded_rows;
-        std::vector<const uint8_t*> rows;
-        for (const auto& r : rv) {
-          guarded_rows.push_back(std::make_unique<Guarded<uint8_t>>(r));
-          rows.push_back(guarded_rows.back()->data());
-        }
+        const GuardedRows rows(cache_rows(rng, ns, latent, 64));
         const int64_t ldp = ns + 2;
         const auto p = random_floats(rng, nh * ldp, 0.3f);
         for (int64_t n : {int64_t(16), latent}) {
           Guarded<float> got(size_t(nh * n));
           std::vector<float> want(size_t(nh * n));
-          kn.latent_wsum_q8(p.data(), ldp, nh, rows.data(), ns, n, got.data());
-          scalar_full().latent_wsum_q8(p.data(), ldp, nh, rows.data(), ns, n, want.data());
+          kn.latent_wsum_q8(p.data(), ldp, nh, rows.ptrs.data(), ns, n, got.data());
+          scalar_full().latent_wsum_q8(p.data(), ldp, nh, rows.ptrs.data(), ns, n, want.data());
           for (size_t i = 0; i < want.size(); ++i) {
             ++g_checks;
             if (!same_bits(got[i], want[i]))

@@ -12,7 +12,7 @@ constexpr int QK = kBlockWeights;
 
 // ---- round to nearest, as ggml's reference quantizers compute it ----
 // The float operations below are ggml's, in ggml's order: x * (1/d), then the rounding. Keep
-// them so (and keep floating-point contraction off, the ISO C++ default) or bytes differ.
+// them so, and this file compiled with -ffp-contract=off (simd/CMakeLists.txt), or bytes differ.
 
 int8_t round_q8(float v) {
   const float r = std::round(v);  // halves away from zero, like C's roundf

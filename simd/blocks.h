@@ -13,8 +13,9 @@
 //   Q4_0: m = the element of largest magnitude (the first on ties), with its sign; d = m / -8;
 //         q = trunc(x * (1 / d) + 8.5), capped at 15.
 //   d is rounded to fp16 to nearest even; a zero block has d = 0 and all levels zero (Q8_0)
-//   or 8 (Q4_0). The float operations are ggml's, in its order, with contraction off (the ISO
-//   C++ default): x * (1 / d), not x / d.
+//   or 8 (Q4_0). The float operations are ggml's, in its order, each rounded (blocks.cpp is
+//   compiled with -ffp-contract=off: C++ compilers fuse a * b + c by default where the CPU has
+//   fma): x * (1 / d), not x / d.
 // Non-finite input gives unspecified (but memory-safe) blocks. All functions are noexcept.
 #pragma once
 #include <cstdint>

@@ -155,6 +155,18 @@ TEST(BlocksQ4_0, ScaleRoundsToNearestEven) {
   EXPECT_EQ(quant_q4(x), q4_bytes(0xBC00, {0x80}));
 }
 
+// ggml rounds x * (1/d) to float before adding 8.5. 7 sets d = 7 / -8 = -0.875 (fp16 0xBB00: sign
+// 1, exponent 14, mantissa 768) and 1/d = -1.14285719 (float). 3.9375 * (1/d) = -4.5000002 exactly,
+// which rounds to the float -4.5; + 8.5 = 4.0 -> level 4 (0x84 with element 17's 8). Fused into
+// one fma, as C++ compilers do by default where the CPU has one (aarch64; x86 with -mfma), the sum
+// would be 3.9999998 -> level 3. 7 itself: -8.0000003 rounds to -8, + 8.5 -> 0.
+TEST(BlocksQ4_0, ProductRoundedBeforeTheOffset) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 7.0f;
+  x[1] = 3.9375f;
+  EXPECT_EQ(quant_q4(x), q4_bytes(0xBB00, {0x80, 0x84}));
+}
+
 // All zero: the largest "value" stays 0.0, d = 0.0 / -8 = -0.0 (fp16 0x8000), 1/d taken as 0,
 // so every q = trunc(8.5) = 8.
 TEST(BlocksQ4_0, ZeroBlock) {

@@ -395,6 +395,22 @@ void compare_act(const std::vector<float>& x, const char* what) {
   }
 }
 
+// The scalar Q4_0 quantizer rounds x * (1/d) before adding 8.5, as ggml does, also where the
+// compiler could fuse the two into one fma (aarch64 has it in every CPU): tests/quant/gguf's
+// BlocksQ4_0.ProductRoundedBeforeTheOffset, whose bytes are derived there by hand.
+void check_q4_rounding() {
+  g_section = "quantize_row_q4_0 rounding";
+  std::vector<float> x(32, 0.0f);
+  x[0] = 7.0f;
+  x[1] = 3.9375f;
+  BlockQ4_0 b;
+  dsinfer::quantize_row_q4_0(x.data(), &b, 32);
+  ++g_checks;
+  if (b.d != 0xBB00 || b.qs[0] != 0x80 || b.qs[1] != 0x84)
+    fail("7, 3.9375: d 0x%04X qs 0x%02X 0x%02X, want 0xBB00 0x80 0x84 (0x83: the product was not rounded)", b.d,
+         b.qs[0], b.qs[1]);
+}
+
 void check_quantize_act(std::mt19937& rng) {
   g_section = "quantize_row_q8_0_act";
   char what[64];
@@ -1085,6 +1101,7 @@ int main(int argc, char** argv) {
   check_exact();
   check_integer_part(rng);
   check_quantize_act(rng);
+  check_q4_rounding();
   g_section = "dot q8_0";
   check_dot<BlockQ8_0>(rng);
   g_section = "dot q4_0";

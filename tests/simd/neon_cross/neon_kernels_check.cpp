@@ -605,8 +605,11 @@ void check_r16(std::mt19937& rng) {
     }
   for (int64_t n_tok : {1, 4, 6})
     for (int64_t nb : {1, 3, 40}) check_r16_case<kQ4>(rng, 2, nb, n_tok, 0, 2, true);
-  // More tokens than the kernel prepares scales and sums for at once (4,096 token-blocks).
+  // More tokens than the kernel prepares scales and sums for at once (4,096 token-blocks), and the
+  // widest rows repacked (kR16MaxBlocks) with a whole tile (exactly 4,096) and one token more.
   check_r16_case<kQ4>(rng, 5, 64, 67, 0, 5, false);
+  check_r16_case<kQ4>(rng, 1, dsinfer::kR16MaxBlocks, 4, 0, 1, false);
+  check_r16_case<kQ4>(rng, 1, dsinfer::kR16MaxBlocks, 5, 0, 1, false);
   // A real repack: rows quantized as the model's are, then grouped (simd/repack.h).
   std::vector<float> f = random_floats(rng, 32 * 8 * 32, 0.05f);
   std::vector<uint8_t> g(2 * 8 * (kQ4 ? dsinfer::kQ4GroupBlockBytes : dsinfer::kQ8GroupBlockBytes));
@@ -629,12 +632,19 @@ void check_r16(std::mt19937& rng) {
   }
 }
 
-// Latent cache rows as TypedLatentCache stores them: Q8_0 blocks, then the float rope key.
+// Latent cache rows as TypedLatentCache stores them: Q8_0 blocks, then the float rope key. Every
+// third row has a block with the extreme levels -128 and 127 and a subnormal fp16 scale, which
+// the cache never writes but a kernel must take as the reference does.
 std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& rng, int64_t ns, int64_t latent, int64_t rope) {
   std::vector<std::vector<uint8_t>> rows;
   for (int64_t s = 0; s < ns; ++s) {
     const auto x = random_floats(rng, latent + rope, 1.0f);
-    const auto blocks = q8(std::vector<float>(x.begin(), x.begin() + latent));
+    auto blocks = q8(std::vector<float>(x.begin(), x.begin() + latent));
+    if (s % 3 == 2) {
+      BlockQ8_0& e = blocks[size_t(s) % blocks.size()];
+      e.d = uint16_t(0x0001 + 0x3FE * (s % 2));  // 2^-24, or just below the smallest normal
+      for (int j = 0; j < kBlockWeights; ++j) e.qs[j] = int8_t(j % 2 ? 127 : -128);
+    }
     std::vector<uint8_t> r(blocks.size() * sizeof(BlockQ8_0) + size_t(rope) * 4);
     std::memcpy(r.data(), blocks.data(), blocks.size() * sizeof(BlockQ8_0));
     std::memcpy(r.data() + blocks.size() * sizeof(BlockQ8_0), x.data() + latent, size_t(rope) * 4);
@@ -655,6 +665,22 @@ struct GuardedRows {
   std::vector<const uint8_t*> ptrs;
 };
 
+// The NEON packing (already in q) against the scalar one: the same bytes.
+void check_pack(const dsinfer::simd::LatentQueryQ8& q, const float* lat, int64_t lat_stride, const float* rope,
+                int64_t rope_stride) {
+  dsinfer::simd::LatentQueryBuffer ref;
+  ref.reserve(q.heads, q.blocks * kBlockWeights, q.rope);
+  dsinfer::simd::detail::latent_pack_q8_scalar(lat, lat_stride, rope, rope_stride, 0.0721f, ref.query());
+  const auto& r = ref.query();
+  const size_t gb = size_t(q.groups * q.blocks * dsinfer::simd::kScoreHeads);
+  ++g_checks;
+  if (q.scale != r.scale || std::memcmp(q.q, r.q, gb * kBlockWeights) != 0 || std::memcmp(q.d, r.d, gb * 4) != 0 ||
+      std::memcmp(q.corr, r.corr, gb * 4) != 0 ||
+      std::memcmp(q.rope_q, r.rope_q, size_t(q.groups * q.rope * dsinfer::simd::kScoreHeads) * 4) != 0)
+    fail("packed query of %lld heads, %lld blocks, rope %lld differs from the scalar packing", (long long)q.heads,
+         (long long)q.blocks, (long long)q.rope);
+}
+
 void check_latent(std::mt19937& rng) {
   const auto& kn = dsinfer::simd::kernels();
   ++g_checks;
@@ -671,9 +697,12 @@ void check_latent(std::mt19937& rng) {
       const auto lat = random_floats(rng, c.heads * (c.latent + 5), 1.0f);
       const auto rope = random_floats(rng, c.heads * (c.rope + 2), 1.0f);
       dsinfer::simd::pack_latent_query_q8(lat.data(), c.latent + 5, rope.data(), c.rope + 2, 0.0721f, buf.query());
+      if (ns == 1) check_pack(buf.query(), lat.data(), c.latent + 5, rope.data(), c.rope + 2);
       const GuardedRows rows(cache_rows(rng, ns, c.latent, c.rope));
       const int64_t ldo = ns + 3;
-      std::vector<float> got(size_t(c.heads * ldo), -7.0f), want = got;
+      Guarded<float> got(size_t(c.heads * ldo));  // a write past the last head's row stops the check
+      std::vector<float> want(size_t(c.heads * ldo), -7.0f);
+      for (size_t i = 0; i < got.size(); ++i) got[i] = -7.0f;
       kn.latent_scores_q8(buf.query(), rows.ptrs.data(), ns, got.data(), ldo);
       scalar_full().latent_scores_q8(buf.query(), rows.ptrs.data(), ns, want.data(), ldo);
       for (size_t i = 0; i < got.size(); ++i) {
@@ -684,15 +713,29 @@ void check_latent(std::mt19937& rng) {
                (long long)(int64_t(i) % ldo), double(got[i]), double(want[i]));
       }
     }
+  // Halves: 127 sets the scale to 1, so the others round from exactly k + 0.5 (to even: 2, -4, 0).
+  {
+    std::vector<float> lat(32, 0.0f);
+    lat[0] = 127.0f;
+    lat[1] = 2.5f;
+    lat[2] = -3.5f;
+    lat[3] = 0.5f;
+    dsinfer::simd::LatentQueryBuffer buf;
+    buf.reserve(1, 32, 0);
+    dsinfer::simd::pack_latent_query_q8(lat.data(), 32, nullptr, 0, 0.0721f, buf.query());
+    check_pack(buf.query(), lat.data(), 32, nullptr, 0);
+  }
   g_section = "latent weighted sum";
   for (int64_t nh : {1, 2, 3, 4, 5, 7, 16, 21})
     for (int64_t latent : {32, 64, 512})
-      for (int64_t ns : {1, 6, 33}) {
+      for (int64_t ns : {0, 1, 6, 33, 300}) {
+        if (ns == 300 && nh != 5) continue;  // more positions than NEON's buffer holds (256)
         const GuardedRows rows(cache_rows(rng, ns, latent, 64));
         const int64_t ldp = ns + 2;
         const auto p = random_floats(rng, nh * ldp, 0.3f);
         for (int64_t n : {int64_t(16), latent}) {
           Guarded<float> got(size_t(nh * n));
+          for (size_t i = 0; i < got.size(); ++i) got[i] = -7.0f;  // no position: zeros must be written
           std::vector<float> want(size_t(nh * n));
           kn.latent_wsum_q8(p.data(), ldp, nh, rows.ptrs.data(), ns, n, got.data());
           scalar_full().latent_wsum_q8(p.data(), ldp, nh, rows.ptrs.data(), ns, n, want.data());

@@ -78,7 +78,7 @@ void gemm_q8_0_r16_vnni(const uint8_t* W, int64_t nb, const BlockQ8_0* X, int64_
 void add_quant_neon(Kernels& k) noexcept;
 void add_vec_neon(Kernels& k) noexcept;
 void add_r16_neon(Kernels& k) noexcept;  // row-group products with sdot by element
-void add_latent_scores_neon(Kernels& k) noexcept;  // the integer scores and the weighted sum from levels
+void add_latent_scores_neon(Kernels& k) noexcept;  // the query packing, integer scores, weighted sum from levels
 #endif
 
 }  // namespace dsinfer::simd::detail

@@ -18,6 +18,7 @@
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
 #include "simd/latent_scores.h"
+#include "simd/neon_half.h"
 #include "simd/score_tile_store.h"
 
 namespace dsinfer::simd::detail {
@@ -27,10 +28,11 @@ namespace {
 constexpr int kTile = 2;
 constexpr int64_t kBlockBytes = int64_t(sizeof(BlockQ8_0));
 
-inline float half1(const uint8_t* p) {
+// A cache block's fp16 scale (unaligned in the row).
+inline float block_scale(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
-  return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
+  return half_to_f32(h);
 }
 
 template <int NT>
@@ -64,7 +66,7 @@ void scores_tile(const LatentQueryQ8& q, int64_t g, const uint8_t* const* rows, 
         }
       }
     for (int t = 0; t < NT; ++t) {
-      const float dc = half1(rows[t] + b * kBlockBytes);
+      const float dc = block_scale(rows[t] + b * kBlockBytes);
       for (int quad = 0; quad < 4; ++quad) {
         const float32x4_t dq = vld1q_f32(q.d + gb * kScoreHeads + 4 * quad);
         acc[t][quad] = vfmaq_f32(acc[t][quad], vcvtq_f32_s32(s[t][quad]), vmulq_n_f32(dq, dc));
@@ -129,7 +131,7 @@ void latent_wsum_q8_neon(const float* p, int64_t ldp, int64_t nh, const uint8_t*
       const int64_t m = std::min(kWsumChunk, ns - s0);
       for (int64_t s = 0; s < m; ++s) {
         const uint8_t* row = rows[s0 + s];
-        const float dc = half1(row + off);
+        const float dc = block_scale(row + off);
         const int8x16_t l = vld1q_s8(reinterpret_cast<const int8_t*>(row + lev));
         const int16x8_t l0 = vmovl_s8(vget_low_s8(l)), l1 = vmovl_s8(vget_high_s8(l));
         vst1q_f32(buf + 16 * s, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(l0))), dc));

@@ -8,11 +8,10 @@
 
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
+#include "simd/neon_half.h"
 
 namespace dsinfer::simd::detail {
 namespace {
-
-float half(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
 
 struct Levels {
   int8x16_t lo, hi;  // elements 0..15 and 16..31
@@ -44,13 +43,13 @@ void Rows<Block>::run(const Block* W, int64_t rows, int64_t nb, const BlockQ8_0*
     for (int t = 0; t < NT; ++t) acc[t] = vdupq_n_f32(0.0f);
     for (int64_t b = 0; b < nb; ++b) {
       const Levels l = levels(w[b]);
-      const float dw = half(w[b].d);
+      const float dw = half_to_f32(w[b].d);
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_0& x = Xc[t * nb + b];
         int32x4_t p = vdotq_s32(vdupq_n_s32(0), l.lo, vld1q_s8(x.qs));
         p = vdotq_s32(p, l.hi, vld1q_s8(x.qs + 16));
-        acc[t] = vfmaq_n_f32(acc[t], vcvtq_f32_s32(p), dw * half(x.d));
+        acc[t] = vfmaq_n_f32(acc[t], vcvtq_f32_s32(p), dw * half_to_f32(x.d));
       }
     }
 #pragma GCC unroll 16

@@ -20,6 +20,7 @@
 
 #include "simd/gemm_driver.h"
 #include "simd/kernels_isa.h"
+#include "simd/neon_half.h"
 #include "simd/repack.h"
 
 namespace dsinfer::simd::detail {
@@ -40,13 +41,10 @@ struct Prep {
   int32_t sum8[kPrepEntries];
 };
 
-inline float32x4_t half4(const uint8_t* p) { return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p))); }
-inline float half1(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
-
 template <bool kQ4>
 void prep(const BlockQ8_0* X, int64_t n, float* dx, int32_t* sum8) {
   for (int64_t i = 0; i < n; ++i) {
-    dx[i] = half1(X[i].d);
+    dx[i] = half_to_f32(X[i].d);
     if constexpr (kQ4)
       sum8[i] = 8 * (int32_t(vaddlvq_s8(vld1q_s8(X[i].qs))) + int32_t(vaddlvq_s8(vld1q_s8(X[i].qs + 16))));
   }
@@ -78,7 +76,7 @@ void group_tile(const uint8_t* G, int64_t nb, const BlockQ8_0* X, const float* d
     for (int quad = 0; quad < 4; ++quad) {
       int8x16_t w[8];
       quad_levels<kQ4>(gb, quad, w);
-      const float32x4_t dw = half4(gb + 8 * quad);
+      const float32x4_t dw = half4_to_f32(gb + 8 * quad);
 #pragma GCC unroll 4
       for (int t = 0; t < NT; ++t) {
         const BlockQ8_0& x = X[t * nb + b];

@@ -23,21 +23,6 @@ struct Case {
   int64_t heads, latent, rope;
 };
 
-// Cache rows as TypedLatentCache stores them: Q8_0 blocks of the latent, then the float rope
-// key, padded to 4 bytes (so the key is unaligned for an odd number of blocks).
-std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& g, int64_t ns, int64_t latent, int64_t rope) {
-  std::vector<std::vector<uint8_t>> rows;
-  for (int64_t s = 0; s < ns; ++s) {
-    const auto x = test::random_floats(g, latent + rope, 1.0f);
-    const auto blocks = test::q8(std::vector<float>(x.begin(), x.begin() + latent));
-    std::vector<uint8_t> r(blocks.size() * sizeof(BlockQ8_0) + size_t(rope) * 4);
-    std::memcpy(r.data(), blocks.data(), blocks.size() * sizeof(BlockQ8_0));
-    std::memcpy(r.data() + blocks.size() * sizeof(BlockQ8_0), x.data() + latent, size_t(rope) * 4);
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
 class LatentScoresIsa : public test::KernelsIsaTest {};
 
 TEST_P(LatentScoresIsa, BitIdenticalToScalar) {
@@ -50,7 +35,7 @@ TEST_P(LatentScoresIsa, BitIdenticalToScalar) {
       const auto lat = test::random_floats(g, c.heads * (c.latent + 5), 1.0f);
       const auto rope = test::random_floats(g, c.heads * (c.rope + 2), 1.0f);
       pack_latent_query_q8(lat.data(), c.latent + 5, rope.data(), c.rope + 2, 0.0721f, buf.query());
-      const auto rv = cache_rows(g, ns, c.latent, c.rope);
+      const auto rv = test::latent_cache_rows(g, ns, c.latent, c.rope);
       std::vector<const uint8_t*> rows;
       for (const auto& r : rv) rows.push_back(r.data());
       const int64_t ldo = ns + 3;
@@ -74,7 +59,7 @@ TEST_P(LatentScoresIsa, WeightedSumFromLevels) {
   for (int64_t nh : {1, 2, 3, 7, 16, 21, 128})
     for (int64_t latent : {32, 64, 512})
       for (int64_t ns : {1, 6, 33, 256}) {
-        const auto rv = cache_rows(g, ns, latent, 64);
+        const auto rv = test::latent_cache_rows(g, ns, latent, 64);
         std::vector<const uint8_t*> rows;
         std::vector<std::vector<float>> fv;
         std::vector<const float*> frows;
@@ -152,7 +137,7 @@ TEST(LatentScores, ReferenceIsTheDefinedSum) {
   const float scale = 0.125f;
   pack_latent_query_q8(lat.data(), c.latent, rope.data(), c.rope, scale, buf.query());
   const LatentQueryQ8& q = buf.query();
-  const auto rv = cache_rows(g, ns, c.latent, c.rope);
+  const auto rv = test::latent_cache_rows(g, ns, c.latent, c.rope);
   std::vector<const uint8_t*> rows;
   for (const auto& r : rv) rows.push_back(r.data());
   std::vector<float> out(size_t(c.heads * ns));
@@ -199,7 +184,7 @@ TEST(LatentScores, ReferenceIsTheDefinedSum) {
 TEST(LatentScores, WeightedSumIsTheDefinedSum) {
   std::mt19937 g(17);
   const int64_t nh = 5, latent = 96, ns = 40;
-  const auto rv = cache_rows(g, ns, latent, 0);
+  const auto rv = test::latent_cache_rows(g, ns, latent, 0);
   std::vector<const uint8_t*> rows;
   for (const auto& r : rv) rows.push_back(r.data());
   const auto p = test::random_floats(g, nh * ns, 1.0f);

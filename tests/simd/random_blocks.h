@@ -2,6 +2,7 @@
 // (the GoogleTest suites and the NEON cross check, which has no GoogleTest: plain C++ only).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -26,6 +27,22 @@ inline std::vector<BlockQ4_0> q4(const std::vector<float>& x) {
   std::vector<BlockQ4_0> b(x.size() / kBlockWeights);
   quantize_row_q4_0(x.data(), b.data(), int64_t(x.size()));
   return b;
+}
+
+// Latent cache rows as TypedLatentCache stores them: Q8_0 blocks of the latent, then the float rope
+// key (4 bytes each; unaligned after an odd number of blocks).
+inline std::vector<std::vector<uint8_t>> latent_cache_rows(std::mt19937& rng, int64_t ns, int64_t latent,
+                                                           int64_t rope) {
+  std::vector<std::vector<uint8_t>> rows;
+  for (int64_t s = 0; s < ns; ++s) {
+    const auto x = random_floats(rng, latent + rope, 1.0f);
+    const auto blocks = q8(std::vector<float>(x.begin(), x.begin() + latent));
+    std::vector<uint8_t> r(blocks.size() * sizeof(BlockQ8_0) + size_t(rope) * 4);
+    std::memcpy(r.data(), blocks.data(), blocks.size() * sizeof(BlockQ8_0));
+    std::memcpy(r.data() + blocks.size() * sizeof(BlockQ8_0), x.data() + latent, size_t(rope) * 4);
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 // Element j's signed level.

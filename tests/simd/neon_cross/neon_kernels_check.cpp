@@ -632,23 +632,17 @@ void check_r16(std::mt19937& rng) {
   }
 }
 
-// Latent cache rows as TypedLatentCache stores them: Q8_0 blocks, then the float rope key. Every
-// third row has a block with the extreme levels -128 and 127 and a subnormal fp16 scale, which
-// the cache never writes but a kernel must take as the reference does.
+// Latent cache rows (tests/simd/random_blocks.h); every third has a block with the extreme levels
+// -128 and 127 and a subnormal fp16 scale, which the cache never writes but a kernel must take as
+// the reference does.
 std::vector<std::vector<uint8_t>> cache_rows(std::mt19937& rng, int64_t ns, int64_t latent, int64_t rope) {
-  std::vector<std::vector<uint8_t>> rows;
-  for (int64_t s = 0; s < ns; ++s) {
-    const auto x = random_floats(rng, latent + rope, 1.0f);
-    auto blocks = q8(std::vector<float>(x.begin(), x.begin() + latent));
-    if (s % 3 == 2) {
-      BlockQ8_0& e = blocks[size_t(s) % blocks.size()];
-      e.d = uint16_t(0x0001 + 0x3FE * (s % 2));  // 2^-24, or just below the smallest normal
-      for (int j = 0; j < kBlockWeights; ++j) e.qs[j] = int8_t(j % 2 ? 127 : -128);
-    }
-    std::vector<uint8_t> r(blocks.size() * sizeof(BlockQ8_0) + size_t(rope) * 4);
-    std::memcpy(r.data(), blocks.data(), blocks.size() * sizeof(BlockQ8_0));
-    std::memcpy(r.data() + blocks.size() * sizeof(BlockQ8_0), x.data() + latent, size_t(rope) * 4);
-    rows.push_back(std::move(r));
+  auto rows = dsinfer::test::latent_cache_rows(rng, ns, latent, rope);
+  const int64_t nblocks = latent / kBlockWeights;
+  for (int64_t s = 2; s < ns; s += 3) {
+    BlockQ8_0 e;
+    e.d = uint16_t(0x0001 + 0x3FE * (s % 2));  // 2^-24, or just below the smallest normal
+    for (int j = 0; j < kBlockWeights; ++j) e.qs[j] = int8_t(j % 2 ? 127 : -128);
+    std::memcpy(rows[size_t(s)].data() + size_t(s % nblocks) * sizeof(BlockQ8_0), &e, sizeof e);
   }
   return rows;
 }
